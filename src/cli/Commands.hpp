@@ -1,0 +1,35 @@
+#pragma once
+// Subcommand registry: each command adds its CLI11 options and a handler.
+#include <CLI/CLI.hpp>
+
+#include <functional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "parallel/Communicator.hpp"
+
+namespace flowlat {
+
+class CommandRegistry {
+ public:
+  using Handler = std::function<void(const Communicator&)>;
+  void add(CLI::App* subcommand, Handler handler) { handlers_.emplace_back(subcommand, std::move(handler)); }
+  // Runs the handler of the subcommand given on the command line. Collective.
+  void run_selected(const CLI::App& app, const Communicator& comm) const;
+
+ private:
+  std::vector<std::pair<CLI::App*, Handler>> handlers_;
+};
+
+void register_commands(CLI::App& app, CommandRegistry& registry);
+
+// Options shared by the commands that read a configuration file.
+struct ConfigOptions {
+  std::string config_file;
+  std::vector<std::string> overrides;  // --set key.path=value
+  bool force = false;
+  void add_to(CLI::App* command, bool with_force);
+};
+
+}  // namespace flowlat

@@ -1,0 +1,109 @@
+#include "train/Trainer.hpp"
+
+#include <chrono>
+#include <cmath>
+#include <cstdlib>
+#include <sstream>
+
+#include "parallel/CollectiveError.hpp"
+#include "parallel/DeviceSelection.hpp"
+#include "train/EffectiveSampleSize.hpp"
+
+namespace flowlat {
+
+Trainer::Trainer(const Config& config, Communicator comm, torch::Device device)
+    : config_(config),
+      comm_(comm),
+      device_(device),
+      options_(torch::TensorOptions().dtype(to_dtype(config.run.precision)).device(device)),
+      action_(config.action.m2, config.action.lambda),
+      shard_(BatchShard::of(config.train.batch_size, comm.rank(), comm.size())) {
+  if (config.train.batch_size < comm.size()) {
+    throw CollectiveError("train.batch_size (" + std::to_string(config.train.batch_size) +
+                              ") must be at least the number of ranks (" + std::to_string(comm.size()) + ")",
+                          ExitCode::InputError);
+  }
+  torch::manual_seed(config.train.seed);
+  flow_ = NormalizingFlow(FlowArchitecture::from_config(config));
+  flow_->to(device_, options_.dtype().toScalarType());
+  check_same_architecture();
+  sync_ = std::make_unique<GradientSync>(comm_, flow_->parameters());
+  sync_->broadcast_from_root();
+  optimizer_ = std::make_unique<torch::optim::Adam>(flow_->parameters(), torch::optim::AdamOptions(config.train.lr));
+}
+
+void Trainer::check_same_architecture() const {
+  const std::string text = flow_->architecture().to_json().dump() + std::to_string(flow_->parameter_count());
+  if (!comm_.all_equal(std::hash<std::string>{}(text))) {
+    throw CollectiveError("ranks built different flow architectures (check that every rank reads the same "
+                          "configuration)", ExitCode::RuntimeFailure);
+  }
+}
+
+void Trainer::maybe_inject_fault() const {
+  // Test hook: FLOWLAT_FAULT_RANK=r FLOWLAT_FAULT_STEP=s makes rank r throw
+  // at step s, to check that one failing rank stops the whole job.
+  const char* rank = std::getenv("FLOWLAT_FAULT_RANK");
+  const char* step = std::getenv("FLOWLAT_FAULT_STEP");
+  if (rank && step && std::atoi(rank) == comm_.rank() && std::atoll(step) == steps_done_ + 1) {
+    throw std::runtime_error("injected fault at step " + std::string(step) + " (FLOWLAT_FAULT_RANK)");
+  }
+}
+
+StepMetrics Trainer::step() {
+  const auto start = std::chrono::steady_clock::now();
+  maybe_inject_fault();
+  StepMetrics metrics;
+  metrics.step = steps_done_ + 1;
+
+  optimizer_->zero_grad();
+  std::vector<uint64_t> keys(static_cast<size_t>(shard_.count));
+  for (int64_t i = 0; i < shard_.count; ++i) {
+    keys[i] = stream_key(config_.train.seed, StreamPurpose::Training, static_cast<uint64_t>(metrics.step),
+                         static_cast<uint64_t>(shard_.begin + i));
+  }
+  const torch::Tensor z = flow_->prior().draw(keys, options_);
+  FlowSample sample = flow_->forward(z);
+  const torch::Tensor log_p = -action_(sample.x);
+  const torch::Tensor log_w = (log_p - sample.log_q).detach();
+  // Weighted by the global batch so that the sum over ranks is the gradient
+  // of the global-batch loss, also for uneven shards.
+  const torch::Tensor loss = (sample.log_q - log_p).sum() / static_cast<double>(config_.train.batch_size);
+  loss.backward();
+
+  const double local_loss = loss.item<double>();
+  const bool local_bad = !std::isfinite(local_loss) || !sync_->gradients_finite();
+  std::vector<double> extra{local_loss, local_bad ? 1.0 : 0.0};
+  const WeightSums sums = global_weight_sums(log_w, comm_, &extra);
+  metrics.loss = extra[0];
+  metrics.skipped = extra[1] > 0;
+  metrics.ess = sums.ess();
+  metrics.log_w = log_w;
+
+  if (metrics.skipped) {
+    optimizer_->zero_grad();
+    if (++consecutive_skips_ >= config_.train.max_skipped_steps) {
+      throw CollectiveError("training diverged: " + std::to_string(consecutive_skips_) +
+                                " consecutive steps with a non-finite loss or gradient (train.max_skipped_steps = " +
+                                std::to_string(config_.train.max_skipped_steps) + "); lower train.lr",
+                            ExitCode::RuntimeFailure);
+    }
+  } else {
+    consecutive_skips_ = 0;
+    sync_->sum_gradients();
+    optimizer_->step();
+  }
+  steps_done_ = metrics.step;
+  if (steps_done_ % config_.train.check_every == 0) verify_ranks_agree();
+  metrics.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  return metrics;
+}
+
+void Trainer::verify_ranks_agree() const {
+  if (!comm_.all_equal(sync_->parameter_checksum())) {
+    throw CollectiveError("parameters differ between ranks after step " + std::to_string(steps_done_),
+                          ExitCode::RuntimeFailure);
+  }
+}
+
+}  // namespace flowlat

@@ -1,0 +1,61 @@
+#pragma once
+// Reverse-KL training of a NormalizingFlow, data-parallel over the ranks of
+// a communicator. Every rank holds the same model: rank 0's initial
+// parameters are broadcast, gradients are summed with one fused allreduce.
+#include <torch/torch.h>
+
+#include <memory>
+
+#include "action/Phi4Action.hpp"
+#include "config/Config.hpp"
+#include "flow/NormalizingFlow.hpp"
+#include "parallel/GradientSync.hpp"
+#include "train/BatchShard.hpp"
+
+namespace flowlat {
+
+struct StepMetrics {
+  int64_t step = 0;     // 1-based index of the step just taken
+  double loss = 0;      // mean(log q - log p) over the global batch
+  double ess = 0;       // ESS of the global batch
+  double seconds = 0;   // wall time of the step on this rank
+  bool skipped = false; // non-finite loss or gradient on some rank
+  torch::Tensor log_w;  // this rank's log weights (log p - log q), float64
+};
+
+class Trainer {
+ public:
+  // Builds the flow from train.seed, checks every rank built the same
+  // architecture, broadcasts rank 0's parameters. Collective.
+  Trainer(const Config& config, Communicator comm, torch::Device device);
+
+  // One optimisation step on the global batch. Collective.
+  StepMetrics step();
+
+  NormalizingFlow& flow() { return flow_; }
+  torch::optim::Adam& optimizer() { return *optimizer_; }
+  int64_t steps_done() const { return steps_done_; }
+  void set_steps_done(int64_t steps) { steps_done_ = steps; }
+  const BatchShard& shard() const { return shard_; }
+  const Communicator& comm() const { return comm_; }
+  // Throws CollectiveError if parameters differ between ranks. Collective.
+  void verify_ranks_agree() const;
+
+ private:
+  void check_same_architecture() const;
+  void maybe_inject_fault() const;
+
+  const Config& config_;
+  Communicator comm_;
+  torch::Device device_;
+  torch::TensorOptions options_;
+  Phi4Action action_;
+  NormalizingFlow flow_{nullptr};
+  std::unique_ptr<torch::optim::Adam> optimizer_;
+  std::unique_ptr<GradientSync> sync_;
+  BatchShard shard_;
+  int64_t steps_done_ = 0;
+  int64_t consecutive_skips_ = 0;
+};
+
+}  // namespace flowlat

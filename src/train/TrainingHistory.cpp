@@ -1,0 +1,30 @@
+#include "train/TrainingHistory.hpp"
+
+#include <iomanip>
+#include <stdexcept>
+
+namespace flowlat {
+
+TrainingHistory::TrainingHistory(const std::string& path) : out_(path, std::ios::trunc) {
+  if (!out_) throw std::runtime_error(path + ": cannot open for writing");
+  out_ << "step,loss,ess,seconds,skipped\n";
+}
+
+void TrainingHistory::append(const StepMetrics& m) {
+  steps_.push_back(m);
+  out_ << m.step << ',' << std::setprecision(17) << m.loss << ',' << m.ess << ',' << std::setprecision(6)
+       << m.seconds << ',' << (m.skipped ? 1 : 0) << '\n';
+  out_.flush();
+}
+
+std::pair<double, double> TrainingHistory::recent_means(size_t window) const {
+  const size_t n = std::min(window, steps_.size());
+  double loss = 0, ess = 0;
+  for (size_t i = steps_.size() - n; i < steps_.size(); ++i) {
+    loss += steps_[i].loss;
+    ess += steps_[i].ess;
+  }
+  return n == 0 ? std::pair{0.0, 0.0} : std::pair{loss / n, ess / n};
+}
+
+}  // namespace flowlat

@@ -1,0 +1,73 @@
+// The real binary: input errors, refusing to overwrite, outputs of a run,
+// and a failing rank taking the whole MPI job down with its message.
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <filesystem>
+
+#include "support/TestSupport.hpp"
+
+namespace flowlat::testing {
+namespace {
+namespace fs = std::filesystem;
+
+TEST(TrainCommand, InvalidInputExitsTwoWithOneClearMessage) {
+  const std::string dir = scratch_directory("cli_invalid");
+  write_text(dir + "/bad.yaml", "lattice: {shape: [8, 8]}\naction: {kind: phi4, m2: -4, lambda: 8}\ntrain: {lr: -1}\n");
+  const CommandResult result = run_flowlat("train " + dir + "/bad.yaml", 2);
+  EXPECT_EQ(result.exit_code, 2) << result.output;
+  const std::string expected = "flowlat: error: " + dir + "/bad.yaml:3: train.lr: must be > 0 (got -1)";
+  EXPECT_NE(result.output.find(expected), std::string::npos) << result.output;
+  // Printed once, by rank 0, not once per rank.
+  EXPECT_EQ(result.output.find(expected), result.output.rfind(expected)) << result.output;
+  EXPECT_FALSE(fs::exists(dir + "/runs"));
+}
+
+TEST(TrainCommand, UnknownOptionAndMissingFileAreInputErrors) {
+  EXPECT_EQ(run_flowlat("train").exit_code, 2);
+  EXPECT_EQ(run_flowlat("train no-such-file.yaml").exit_code, 2);
+  EXPECT_EQ(run_flowlat("frobnicate").exit_code, 2);
+}
+
+TEST(TrainCommand, WritesOutputsAndRefusesToOverwriteWithoutForce) {
+  const std::string dir = scratch_directory("cli_train");
+  const std::string run = dir + "/run";
+  write_text(dir + "/tiny.yaml", tiny_config_yaml(run));
+  const CommandResult first = run_flowlat("train " + dir + "/tiny.yaml --set train.steps=10");
+  ASSERT_EQ(first.exit_code, 0) << first.output;
+  EXPECT_NE(first.output.find("--- resolved configuration"), std::string::npos);
+  EXPECT_NE(first.output.find("step     10/10"), std::string::npos) << first.output;  // not a terminal: lines
+  ASSERT_TRUE(fs::exists(run + "/model.pt"));
+  EXPECT_NE(read_text(run + "/config.yaml").find("steps: 10"), std::string::npos);
+  const std::string history = read_text(run + "/history.csv");
+  EXPECT_EQ(std::count(history.begin(), history.end(), '\n'), 11);  // header + 10 steps
+  EXPECT_EQ(history.rfind("step,loss,ess,seconds,skipped\n", 0), 0u);
+
+  const auto model_time = fs::last_write_time(run + "/model.pt");
+  const CommandResult again = run_flowlat("train " + dir + "/tiny.yaml");
+  EXPECT_EQ(again.exit_code, 2);
+  EXPECT_NE(again.output.find("already holds a run; pass --force"), std::string::npos) << again.output;
+  EXPECT_EQ(fs::last_write_time(run + "/model.pt"), model_time);
+  EXPECT_NE(read_text(run + "/config.yaml").find("steps: 10"), std::string::npos);
+
+  const CommandResult forced = run_flowlat("train " + dir + "/tiny.yaml --force --set train.steps=5");
+  EXPECT_EQ(forced.exit_code, 0) << forced.output;
+  EXPECT_NE(read_text(run + "/config.yaml").find("steps: 5"), std::string::npos);
+}
+
+TEST(TrainCommand, FailingRankAbortsTheJobWithItsMessage) {
+  const std::string dir = scratch_directory("cli_fault");
+  write_text(dir + "/tiny.yaml", tiny_config_yaml(dir + "/run"));
+  const auto start = std::chrono::steady_clock::now();
+  const CommandResult result = run_flowlat("train " + dir + "/tiny.yaml --set train.steps=1000", 2,
+                                           "FLOWLAT_FAULT_RANK=1 FLOWLAT_FAULT_STEP=3");
+  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  EXPECT_NE(result.exit_code, 0);
+  EXPECT_NE(result.output.find("flowlat: error on rank 1 of 2: injected fault at step 3"), std::string::npos)
+      << result.output;
+  EXPECT_LT(seconds, 30.0);
+  EXPECT_FALSE(fs::exists(dir + "/run/model.pt"));
+}
+
+}  // namespace
+}  // namespace flowlat::testing

@@ -1,0 +1,97 @@
+// The YAML schema: defaults, the resolved form, and one clear message per
+// kind of bad input (file, key, line, allowed range).
+#include <gtest/gtest.h>
+
+#include "config/Config.hpp"
+#include "config/ConfigError.hpp"
+
+namespace flowlat {
+namespace {
+
+const std::string kValid =
+    "lattice: {shape: [8, 8]}\n"
+    "action:  {kind: phi4, m2: -4.0, lambda: 8.0}\n"
+    "flow:    {n_layers: 16, hidden_channels: [8, 8], kernel_size: 3, final_tanh: true}\n"
+    "train:   {steps: 2500, batch_size: 64, lr: 1.0e-3, seed: 1234, log_every: 100}\n"
+    "run:     {output_dir: runs/phi4_L8, device: auto, precision: float32, threads_per_rank: 1}\n";
+
+std::string error_of(const std::string& yaml, const std::vector<std::string>& overrides = {}) {
+  try {
+    parse_config(yaml, "cfg.yaml", overrides);
+  } catch (const ConfigError& e) {
+    return e.what();
+  }
+  return "(no error)";
+}
+
+TEST(Config, ParsesTheIssueExampleAndFillsDefaults) {
+  const Config c = parse_config(kValid, "cfg.yaml");
+  EXPECT_EQ(c.lattice.shape, (std::vector<int64_t>{8, 8}));
+  EXPECT_EQ(c.action.m2, -4.0);
+  EXPECT_EQ(c.flow.hidden_channels, (std::vector<int64_t>{8, 8}));
+  EXPECT_EQ(c.train.lr, 1.0e-3);
+  EXPECT_EQ(c.run.precision, Precision::Float32);
+  EXPECT_EQ(c.train.check_every, 100);  // default
+  const Config minimal = parse_config("lattice: {shape: [4]}\naction: {kind: phi4, m2: 1, lambda: 0}\n", "dir/free.yaml");
+  EXPECT_EQ(minimal.run.output_dir, "runs/free");
+  EXPECT_EQ(minimal.flow.n_layers, 16);
+}
+
+TEST(Config, ResolvedYamlRoundTrips) {
+  const Config c = parse_config(kValid, "cfg.yaml", {"train.lr=0.000123", "sample.store_configs=false"});
+  const Config again = parse_config(c.resolved_yaml(), "resolved.yaml");
+  EXPECT_EQ(again.resolved_yaml(), c.resolved_yaml());
+  EXPECT_EQ(again.train.lr, 0.000123);
+  EXPECT_FALSE(again.sample.store_configs);
+}
+
+TEST(Config, UnknownKeyNamesLineAndNearestKey) {
+  const std::string yaml = "lattice: {shape: [8, 8]}\naction:\n  kind: phi4\n  m2: -4\n  lamda: 8\n";
+  EXPECT_EQ(error_of(yaml), "cfg.yaml:5: unknown key 'action.lamda' (did you mean 'action.lambda'?)");
+  EXPECT_EQ(error_of("trian: {steps: 3}\n"), "cfg.yaml:1: unknown key 'trian' (did you mean 'train'?)");
+}
+
+TEST(Config, WrongTypeNamesKeyAndLine) {
+  EXPECT_EQ(error_of(kValid + "sample: {n_configs: many}\n"),
+            "cfg.yaml:6: sample.n_configs: must be an integer (got 'many')");
+  EXPECT_EQ(error_of("lattice: {shape: 8}\naction: {kind: phi4, m2: 1, lambda: 1}\n"),
+            "cfg.yaml:1: lattice.shape: must be a list of integers (got '8')");
+  EXPECT_EQ(error_of(kValid, {"flow.final_tanh=maybe"}),
+            "--set flow.final_tanh: flow.final_tanh: must be true or false (got 'maybe')");
+}
+
+TEST(Config, MissingRequiredKey) {
+  EXPECT_EQ(error_of("lattice: {shape: [4, 4]}\naction: {kind: phi4, lambda: 1}\n"),
+            "cfg.yaml:2: action.m2: missing required key");
+  EXPECT_EQ(error_of("action: {kind: phi4, m2: 1, lambda: 1}\n"), "cfg.yaml: lattice.shape: missing required key");
+}
+
+TEST(Config, RangeErrorsStateTheAllowedRange) {
+  EXPECT_EQ(error_of("lattice: {shape: [7, 8]}\naction: {kind: phi4, m2: 1, lambda: 1}\n"),
+            "cfg.yaml:1: lattice.shape: every extent must be even and >= 2 (checkerboard masks) (got 7)");
+  EXPECT_EQ(error_of(kValid, {"train.batch_size=0"}),
+            "--set train.batch_size: train.batch_size: must be >= 1 (got 0)");
+  EXPECT_EQ(error_of(kValid, {"train.lr=-1e-3"}), "--set train.lr: train.lr: must be > 0 (got -0.001)");
+  EXPECT_EQ(error_of(kValid, {"flow.n_layers=0"}), "--set flow.n_layers: flow.n_layers: must be >= 1 (got 0)");
+  EXPECT_EQ(error_of(kValid, {"run.precision=float16"}),
+            "--set run.precision: run.precision: must be float32 or float64 (got 'float16')");
+  EXPECT_EQ(error_of(kValid, {"flow.kernel_size=4"}),
+            "--set flow.kernel_size: flow.kernel_size: must be odd, >= 1 and <= smallest extent + 1 (circular "
+            "padding) (got 4)");
+  EXPECT_NE(error_of(kValid, {"action.lambda=0", "action.m2=-1"}).find("must be > 0 when lambda = 0"),
+            std::string::npos);
+}
+
+TEST(Config, BadOverridesAndSyntax) {
+  EXPECT_EQ(error_of(kValid, {"train.lrr=1"}), "--set train.lrr=1: unknown key 'train.lrr' (did you mean 'train.lr'?)");
+  EXPECT_EQ(error_of(kValid, {"train.lr"}), "--set train.lr: expected key.path=value");
+  EXPECT_NE(error_of("lattice: {shape: [8, 8]\naction: x\n").find("cfg.yaml:"), std::string::npos);
+  EXPECT_NE(error_of("lattice: {shape: [8, 8]\naction: x\n").find("invalid YAML"), std::string::npos);
+}
+
+TEST(Config, MissingFileIsAConfigError) {
+  EXPECT_THROW(load_config("no/such/file.yaml"), ConfigError);
+}
+
+}  // namespace
+}  // namespace flowlat

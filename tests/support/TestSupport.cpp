@@ -1,0 +1,103 @@
+#include "support/TestSupport.hpp"
+
+#include <mpi.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <array>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "parallel/MpiSession.hpp"
+
+namespace flowlat::testing {
+namespace fs = std::filesystem;
+
+CommandResult run_command(const std::string& command) {
+  std::string output;
+  FILE* pipe = popen((command + " 2>&1").c_str(), "r");
+  if (!pipe) return {-1, "popen failed"};
+  std::array<char, 4096> buffer{};
+  size_t n = 0;
+  while ((n = fread(buffer.data(), 1, buffer.size(), pipe)) > 0) output.append(buffer.data(), n);
+  const int status = pclose(pipe);
+  const int code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+  return {code, output};
+}
+
+namespace {
+// This test process is itself an MPI singleton; the variables Open MPI set
+// for it would make a child mpirun think it is part of this job.
+std::string clean_mpi_environment() {
+  std::string unset;
+  for (char** entry = environ; *entry; ++entry) {
+    const std::string name = std::string(*entry).substr(0, std::string(*entry).find('='));
+    const bool mpi_internal = name.rfind("OMPI_", 0) == 0 || name.rfind("PMIX_", 0) == 0 || name.rfind("OPAL_", 0) == 0;
+    const bool user_setting = name.rfind("OMPI_ALLOW_RUN_AS_ROOT", 0) == 0 || name.rfind("OMPI_MCA_rmaps", 0) == 0;
+    if (mpi_internal && !user_setting) unset += " -u " + name;
+  }
+  return "env" + unset + " ";
+}
+}  // namespace
+
+CommandResult run_flowlat(const std::string& arguments, int ranks, const std::string& environment) {
+  std::string command = clean_mpi_environment() + environment + " ";
+  if (ranks > 0) command += std::string(FLOWLAT_MPIEXEC) + " -np " + std::to_string(ranks) + " ";
+  command += std::string(FLOWLAT_BINARY) + " " + arguments;
+  return run_command(command);
+}
+
+std::string scratch_directory(const std::string& name) {
+  const fs::path path = fs::current_path() / "scratch" / name;
+  fs::remove_all(path);
+  fs::create_directories(path);
+  return path.string();
+}
+
+void write_text(const std::string& path, const std::string& text) {
+  std::ofstream out(path, std::ios::trunc);
+  out << text;
+}
+
+std::string read_text(const std::string& path) {
+  std::ifstream in(path);
+  std::stringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+std::string tiny_config_yaml(const std::string& output_dir, const std::string& shape) {
+  return "lattice: {shape: " + shape + "}\n"
+         "action:  {kind: phi4, m2: -4.0, lambda: 8.0}\n"
+         "flow:    {n_layers: 4, hidden_channels: [4], kernel_size: 3, final_tanh: true}\n"
+         "train:   {steps: 20, batch_size: 16, lr: 1.0e-3, seed: 7, log_every: 5}\n"
+         "run:     {output_dir: " + output_dir + ", device: cpu, precision: float64, threads_per_rank: 1}\n";
+}
+
+namespace {
+// Keeps only rank 0's listener so output is not interleaved.
+void silence_other_ranks() {
+  int rank = 0;
+  MPI_Comm_rank(MPI_COMM_WORLD, &rank);
+  if (rank == 0) return;
+  auto& listeners = ::testing::UnitTest::GetInstance()->listeners();
+  delete listeners.Release(listeners.default_result_printer());
+}
+}  // namespace
+
+int run_mpi_tests(int argc, char** argv) {
+  MpiSession mpi(&argc, &argv);
+  ::testing::InitGoogleTest(&argc, argv);
+  silence_other_ranks();
+  int failed = RUN_ALL_TESTS() != 0 ? 1 : 0;
+  int any_failed = 0;
+  MPI_Allreduce(&failed, &any_failed, 1, MPI_INT, MPI_MAX, MPI_COMM_WORLD);
+  int rank = 0;
+  MPI_Comm_rank(MPI_COMM_WORLD, &rank);
+  if (failed) std::fprintf(stderr, "rank %d: tests failed\n", rank);
+  return any_failed;
+}
+
+}  // namespace flowlat::testing

@@ -1,0 +1,11 @@
+#!/usr/bin/env bash
+# From a fresh machine: install, build in Release, and train the tutorial's
+# flow on input/phi4_L8.yaml. Extra arguments go to flowlat (e.g. --force).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash tools/install-deps.sh
+bash tools/build.sh
+if [ "$(id -u)" -eq 0 ]; then
+  export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
+fi
+build/flowlat train input/phi4_L8.yaml "$@"
