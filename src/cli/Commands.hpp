@@ -7,6 +7,7 @@
 #include <utility>
 #include <vector>
 
+#include "config/Config.hpp"
 #include "parallel/Communicator.hpp"
 
 namespace flowlat {
@@ -16,20 +17,29 @@ class CommandRegistry {
   using Handler = std::function<void(const Communicator&)>;
   void add(CLI::App* subcommand, Handler handler) { handlers_.emplace_back(subcommand, std::move(handler)); }
   // Runs the handler of the subcommand given on the command line. Collective.
-  void run_selected(const CLI::App& app, const Communicator& comm) const;
+  void run_selected(const Communicator& comm) const;
 
  private:
   std::vector<std::pair<CLI::App*, Handler>> handlers_;
 };
-
-void register_commands(CLI::App& app, CommandRegistry& registry);
 
 // Options shared by the commands that read a configuration file.
 struct ConfigOptions {
   std::string config_file;
   std::vector<std::string> overrides;  // --set key.path=value
   bool force = false;
-  void add_to(CLI::App* command, bool with_force);
+  void add_to(CLI::App* command);
 };
+
+// Loads the configuration on every rank; errors reach all ranks. Collective.
+Config load_collectively(const ConfigOptions& options, const Communicator& comm);
+
+void register_commands(CLI::App& app, CommandRegistry& registry);
+// One per subcommand, each in cli/<Name>Command.cpp.
+void register_train(CLI::App& app, CommandRegistry& registry);
+void register_sample(CLI::App& app, CommandRegistry& registry);
+void register_analyze(CLI::App& app, CommandRegistry& registry);
+void register_hmc(CLI::App& app, CommandRegistry& registry);
+void register_run(CLI::App& app, CommandRegistry& registry);
 
 }  // namespace flowlat

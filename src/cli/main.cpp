@@ -31,7 +31,7 @@ int main(int argc, char** argv) {
   }
 
   try {
-    commands.run_selected(app, world);
+    commands.run_selected(world);
   } catch (const flowlat::CollectiveError& e) {
     // Every rank threw the same error: rank 0 reports, all end cleanly.
     if (world.is_root()) std::fprintf(stderr, "flowlat: error: %s\n", e.what());

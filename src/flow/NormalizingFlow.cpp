@@ -6,6 +6,7 @@
 namespace flowlat {
 namespace {
 constexpr const char* kArchitectureKey = "flowlat_architecture";
+constexpr const char* kDtypeKey = "flowlat_dtype";
 }
 
 NormalizingFlowImpl::NormalizingFlowImpl(const FlowArchitecture& architecture)
@@ -57,6 +58,10 @@ int64_t NormalizingFlowImpl::parameter_count() const {
 void NormalizingFlowImpl::save_to(const std::string& path) const {
   torch::serialize::OutputArchive archive;
   save(archive);
+  // The parameters' dtype, so that load_from can read them into tensors of
+  // the same dtype whatever precision the loading run uses.
+  const bool single = parameters().front().scalar_type() == torch::kFloat32;
+  archive.write(kDtypeKey, c10::IValue(std::string(single ? "float32" : "float64")));
   archive.write(kArchitectureKey, c10::IValue(architecture_.to_json().dump()));
   archive.save_to(path);
 }
@@ -79,7 +84,11 @@ void NormalizingFlowImpl::load_from(const std::string& path) {
     throw std::runtime_error(path + ": model architecture differs from the configuration (file vs config: " +
                              diff + ")");
   }
-  // Tensors take the file's dtype and the CPU: callers move the module after.
+  // Load into CPU tensors of the file's dtype (loading copies storage, it
+  // does not convert); callers then move the module to their precision.
+  c10::IValue dtype;
+  const bool single = !archive.try_read(kDtypeKey, dtype) || dtype.toStringRef() == "float32";
+  to(torch::kCPU, single ? torch::kFloat32 : torch::kFloat64);
   torch::nn::Module::load(archive);
 }
 

@@ -37,7 +37,7 @@ class NormalizingFlowImpl : public torch::nn::Module {
 
   // Writes parameters with the architecture recorded. Local.
   void save_to(const std::string& path) const;
-  // Reads parameters (on the CPU, in the dtype they were saved in: call
+  // Reads parameters (leaves the module on the CPU in the file's dtype: call
   // to(device, dtype) after); throws if the file's architecture differs. Local.
   void load_from(const std::string& path);
 

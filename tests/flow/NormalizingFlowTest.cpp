@@ -81,6 +81,13 @@ TEST(NormalizingFlow, SavedModelLoadsOnlyIntoItsArchitecture) {
   const torch::Tensor z = torch::randn({2, 4, 4}, torch::kFloat64);
   EXPECT_TRUE(torch::equal(same->forward(z).x, flow->forward(z).x));
 
+  // A float32 run loads the same file (files hold float64).
+  NormalizingFlow single(small_architecture({4, 4}));
+  single->load_from(path);
+  single->to(torch::kFloat32);
+  const torch::Tensor x32 = single->forward(z.to(torch::kFloat32)).x.to(torch::kFloat64);
+  EXPECT_LT((x32 - flow->forward(z).x).abs().max().item<double>(), 1e-4);
+
   NormalizingFlow other_lattice(small_architecture({6, 6}));
   try {
     other_lattice->load_from(path);

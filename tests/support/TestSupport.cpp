@@ -15,18 +15,6 @@
 namespace flowlat::testing {
 namespace fs = std::filesystem;
 
-CommandResult run_command(const std::string& command) {
-  std::string output;
-  FILE* pipe = popen((command + " 2>&1").c_str(), "r");
-  if (!pipe) return {-1, "popen failed"};
-  std::array<char, 4096> buffer{};
-  size_t n = 0;
-  while ((n = fread(buffer.data(), 1, buffer.size(), pipe)) > 0) output.append(buffer.data(), n);
-  const int status = pclose(pipe);
-  const int code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-  return {code, output};
-}
-
 namespace {
 // This test process is itself an MPI singleton; the variables Open MPI set
 // for it would make a child mpirun think it is part of this job.
@@ -40,10 +28,28 @@ std::string clean_mpi_environment() {
   }
   return "env" + unset + " ";
 }
+
+std::string escape_single_quotes(const std::string& text) {
+  std::string out;
+  for (char c : text) out += c == '\'' ? std::string("'\\''") : std::string(1, c);
+  return out;
+}
 }  // namespace
 
+CommandResult run_command(const std::string& command) {
+  std::string output;
+  FILE* pipe = popen((clean_mpi_environment() + "sh -c '" + escape_single_quotes(command) + "' 2>&1").c_str(), "r");
+  if (!pipe) return {-1, "popen failed"};
+  std::array<char, 4096> buffer{};
+  size_t n = 0;
+  while ((n = fread(buffer.data(), 1, buffer.size(), pipe)) > 0) output.append(buffer.data(), n);
+  const int status = pclose(pipe);
+  const int code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+  return {code, output};
+}
+
 CommandResult run_flowlat(const std::string& arguments, int ranks, const std::string& environment) {
-  std::string command = clean_mpi_environment() + environment + " ";
+  std::string command = environment.empty() ? "" : "env " + environment + " ";
   if (ranks > 0) command += std::string(FLOWLAT_MPIEXEC) + " -np " + std::to_string(ranks) + " ";
   command += std::string(FLOWLAT_BINARY) + " " + arguments;
   return run_command(command);

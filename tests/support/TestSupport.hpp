@@ -12,7 +12,8 @@ struct CommandResult {
   std::string output;  // stdout and stderr together
 };
 
-// Runs a shell command, capturing its output. Local.
+// Runs a shell command (sh -c, without this process's MPI variables),
+// capturing stdout and stderr. Local.
 CommandResult run_command(const std::string& command);
 // Runs build/flowlat with `arguments` (optionally under mpirun -np `ranks`).
 CommandResult run_flowlat(const std::string& arguments, int ranks = 0, const std::string& environment = "");

@@ -1,0 +1,24 @@
+#include "cli/Commands.hpp"
+#include "sample/EnsembleSampler.hpp"
+
+namespace flowlat {
+
+void register_sample(CLI::App& app, CommandRegistry& registry) {
+  auto options = std::make_shared<ConfigOptions>();
+  auto sample = std::make_shared<SampleOptions>();
+  auto resume = std::make_shared<bool>(false);
+  CLI::App* command = app.add_subcommand("sample", "generate an ensemble from a trained flow into HDF5");
+  options->add_to(command);
+  command->add_option("--model", sample->model_path, "model file (default: <run.output_dir>/model.pt)");
+  command->add_option("--output", sample->output_path, "ensemble file (default: <run.output_dir>/<sample.output>)");
+  command->add_flag("--resume", *resume, "continue a partly written ensemble file to sample.n_configs");
+  registry.add(command, [options, sample, resume](const Communicator& comm) {
+    const Config config = load_collectively(*options, comm);
+    SampleOptions chosen = *sample;
+    chosen.overwrite = options->force ? OverwritePolicy::Force : OverwritePolicy::Refuse;
+    chosen.start = *resume ? SampleStart::Resume : SampleStart::Fresh;
+    run_sampling(config, comm, chosen);
+  });
+}
+
+}  // namespace flowlat

@@ -1,0 +1,25 @@
+#pragma once
+// The public ensemble file format (README: "Ensemble files"). One HDF5 file:
+//   /configs        [N, L1..Ld] float32|float64 (absent if store_configs: false)
+//   /log_q /log_p /log_w   float64 [N]; log_p = -S, log_w = log_p - log_q
+//   /mcmc/state     int64 [N]  configuration held by the chain at step i
+//   /mcmc/accepted  uint8 [N]
+// Only the first `n_written` rows (root attribute) are valid.
+namespace flowlat::ensemble {
+
+inline constexpr const char* kFormat = "flowlat-ensemble";
+inline constexpr long kFormatVersion = 1;
+
+inline constexpr const char* kConfigs = "/configs";
+inline constexpr const char* kLogQ = "/log_q";
+inline constexpr const char* kLogP = "/log_p";
+inline constexpr const char* kLogW = "/log_w";
+inline constexpr const char* kChainState = "/mcmc/state";
+inline constexpr const char* kChainAccepted = "/mcmc/accepted";
+
+// Root attribute names.
+inline constexpr const char* kNWritten = "n_written";
+inline constexpr const char* kNTotal = "n_configs";
+inline constexpr const char* kSource = "source";  // "flow" or "hmc"
+
+}  // namespace flowlat::ensemble
