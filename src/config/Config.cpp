@@ -129,7 +129,7 @@ void reject_unknown_keys(const YAML::Node& root, const std::string& origin) {
     if (!nearest.empty()) text << " (did you mean '" << nearest << "'?)";
     throw ConfigError(text.str());
   };
-  static const std::set<std::string> sections{"lattice", "action", "flow", "train", "run", "sample"};
+  static const std::set<std::string> sections{"lattice", "action", "flow", "train", "run", "sample", "hmc"};
   for (const auto& entry : root) {
     const std::string section = entry.first.Scalar();
     if (!sections.count(section)) fail(entry.first, section);
@@ -248,6 +248,21 @@ void read_run(const Reader& in, Config& c, const std::string& origin) {
   c.run.threads_per_rank = in.integer("run.threads_per_rank", c.run.threads_per_rank);
   require(in, c.run.threads_per_rank >= 1 && c.run.threads_per_rank <= 1024, "run.threads_per_rank",
           "must be in [1, 1024]" + got(c.run.threads_per_rank));
+  const std::string resume = in.string("run.resume", "never");
+  if (resume == "never") {
+    c.run.resume = ResumeMode::Never;
+  } else if (resume == "auto") {
+    c.run.resume = ResumeMode::Auto;
+  } else {
+    in.fail("run.resume", "must be never or auto (got '" + resume + "')");
+  }
+  const std::string walltime = in.string("run.max_walltime", "0");
+  try {
+    c.run.max_walltime_seconds = parse_walltime(walltime);
+  } catch (const std::invalid_argument&) {
+    in.fail("run.max_walltime",
+            "must be seconds or [D-]HH:MM:SS, >= 0; 0 means no limit (got '" + walltime + "')");
+  }
 }
 
 void read_sample(const Reader& in, Config& c) {
@@ -266,7 +281,53 @@ void read_sample(const Reader& in, Config& c) {
   require(in, !s.output.empty(), "sample.output", "must not be empty");
 }
 
+void read_hmc(const Reader& in, Config& c) {
+  HmcConfig& h = c.hmc;
+  auto at_least = [&](const std::string& path, int64_t& value, int64_t minimum) {
+    value = in.integer(path, value);
+    require(in, value >= minimum, path, "must be >= " + std::to_string(minimum) + got(value));
+  };
+  at_least("hmc.n_trajectories", h.n_trajectories, 1);
+  at_least("hmc.n_thermalization", h.n_thermalization, 0);
+  at_least("hmc.n_md_steps", h.n_md_steps, 1);
+  at_least("hmc.n_chains", h.n_chains, 1);
+  h.step_size = in.real("hmc.step_size", h.step_size);
+  require(in, std::isfinite(h.step_size) && h.step_size > 0, "hmc.step_size", "must be > 0" + got(h.step_size));
+  h.integrator = in.string("hmc.integrator", h.integrator);
+  require(in, h.integrator == "leapfrog" || h.integrator == "omelyan", "hmc.integrator",
+          "must be leapfrog or omelyan (got '" + h.integrator + "')");
+  const int64_t seed = in.integer("hmc.seed", static_cast<int64_t>(h.seed));
+  require(in, seed >= 0, "hmc.seed", "must be >= 0" + got(seed));
+  h.seed = static_cast<uint64_t>(seed);
+  h.output = in.string("hmc.output", h.output);
+  require(in, !h.output.empty(), "hmc.output", "must not be empty");
+}
+
 }  // namespace
+
+double parse_walltime(const std::string& text) {
+  // Accepted: "3600", "90.5", "45:00", "12:00:00", "1-12:00:00".
+  if (text.empty()) throw std::invalid_argument("empty wall time");
+  std::string rest = text;
+  double days = 0;
+  if (const auto dash = rest.find('-'); dash != std::string::npos) {
+    if (dash == 0) throw std::invalid_argument("negative wall time");
+    days = std::stod(rest.substr(0, dash));
+    rest = rest.substr(dash + 1);
+  }
+  std::vector<double> fields;
+  std::stringstream parts(rest);
+  for (std::string field; std::getline(parts, field, ':');) {
+    size_t used = 0;
+    const double value = std::stod(field, &used);
+    if (used != field.size() || !std::isfinite(value) || value < 0) throw std::invalid_argument(text);
+    fields.push_back(value);
+  }
+  if (fields.empty() || fields.size() > 3 || (days > 0 && fields.size() != 3)) throw std::invalid_argument(text);
+  double seconds = 0;
+  for (double f : fields) seconds = seconds * 60 + f;
+  return seconds + days * 86400;
+}
 
 Config parse_config(const std::string& yaml_text, const std::string& origin,
                     const std::vector<std::string>& overrides) {
@@ -291,6 +352,7 @@ Config parse_config(const std::string& yaml_text, const std::string& origin,
   read_train(in, c);
   read_run(in, c, origin);
   read_sample(in, c);
+  read_hmc(in, c);
   return c;
 }
 
@@ -310,6 +372,8 @@ const char* to_string(DeviceKind kind) {
   }
   return "?";
 }
+
+const char* to_string(ResumeMode mode) { return mode == ResumeMode::Auto ? "auto" : "never"; }
 
 const char* to_string(Precision precision) {
   return precision == Precision::Float32 ? "float32" : "float64";
@@ -351,6 +415,8 @@ std::string Config::resolved_yaml() const {
   out << YAML::Key << "device" << YAML::Value << to_string(run.device);
   out << YAML::Key << "precision" << YAML::Value << to_string(run.precision);
   out << YAML::Key << "threads_per_rank" << YAML::Value << run.threads_per_rank;
+  out << YAML::Key << "resume" << YAML::Value << to_string(run.resume);
+  out << YAML::Key << "max_walltime" << YAML::Value << run.max_walltime_seconds;
   out << YAML::EndMap;
   out << YAML::Key << "sample" << YAML::Value << YAML::BeginMap;
   out << YAML::Key << "n_configs" << YAML::Value << sample.n_configs;
@@ -359,6 +425,16 @@ std::string Config::resolved_yaml() const {
   out << YAML::Key << "mcmc_seed" << YAML::Value << sample.mcmc_seed;
   out << YAML::Key << "store_configs" << YAML::Value << sample.store_configs;
   out << YAML::Key << "output" << YAML::Value << sample.output;
+  out << YAML::EndMap;
+  out << YAML::Key << "hmc" << YAML::Value << YAML::BeginMap;
+  out << YAML::Key << "n_trajectories" << YAML::Value << hmc.n_trajectories;
+  out << YAML::Key << "n_thermalization" << YAML::Value << hmc.n_thermalization;
+  out << YAML::Key << "step_size" << YAML::Value << hmc.step_size;
+  out << YAML::Key << "n_md_steps" << YAML::Value << hmc.n_md_steps;
+  out << YAML::Key << "integrator" << YAML::Value << hmc.integrator;
+  out << YAML::Key << "n_chains" << YAML::Value << hmc.n_chains;
+  out << YAML::Key << "seed" << YAML::Value << hmc.seed;
+  out << YAML::Key << "output" << YAML::Value << hmc.output;
   out << YAML::EndMap;
   out << YAML::EndMap;
   return std::string(out.c_str()) + "\n";

@@ -9,6 +9,7 @@ namespace flowlat {
 
 enum class DeviceKind { Cpu, Cuda, Auto };
 enum class Precision { Float32, Float64 };
+enum class ResumeMode { Never, Auto };  // run.resume: auto continues from the newest valid checkpoint
 
 struct LatticeConfig {
   std::vector<int64_t> shape;  // each extent even, 1 <= d <= 3
@@ -43,6 +44,8 @@ struct RunConfig {
   DeviceKind device = DeviceKind::Auto;
   Precision precision = Precision::Float32;
   int64_t threads_per_rank = 1;
+  ResumeMode resume = ResumeMode::Never;
+  double max_walltime_seconds = 0.0;  // 0: no limit; else stop resumably before this much wall time
 };
 
 struct SampleConfig {
@@ -54,6 +57,18 @@ struct SampleConfig {
   std::string output = "ensemble.h5";  // relative to run.output_dir
 };
 
+// The HMC baseline (`flowlat hmc`): MPI ranks run independent chains.
+struct HmcConfig {
+  int64_t n_trajectories = 10000;   // measured trajectories per chain
+  int64_t n_thermalization = 1000;  // discarded trajectories per chain before them
+  double step_size = 0.1;           // trajectory length = step_size * n_md_steps
+  int64_t n_md_steps = 10;
+  std::string integrator = "omelyan";  // leapfrog | omelyan
+  int64_t n_chains = 16;            // chains per rank, evolved as one batch
+  uint64_t seed = 2468;
+  std::string output = "hmc.h5";    // relative to run.output_dir
+};
+
 struct Config {
   std::string source_file;  // where it was read from (for messages)
   LatticeConfig lattice;
@@ -62,6 +77,7 @@ struct Config {
   TrainConfig train;
   RunConfig run;
   SampleConfig sample;
+  HmcConfig hmc;
 
   // Canonical YAML of every key, defaults included. Local.
   std::string resolved_yaml() const;
@@ -77,5 +93,8 @@ Config parse_config(const std::string& yaml_text, const std::string& origin,
 
 const char* to_string(DeviceKind kind);
 const char* to_string(Precision precision);
+const char* to_string(ResumeMode mode);
+// "[D-]HH:MM:SS", "MM:SS" or plain seconds -> seconds; throws std::invalid_argument. Local.
+double parse_walltime(const std::string& text);
 
 }  // namespace flowlat

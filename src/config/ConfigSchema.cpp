@@ -30,12 +30,22 @@ const std::vector<KeySpec>& config_schema() {
       {"run.device", V::String, opt},
       {"run.precision", V::String, opt},
       {"run.threads_per_rank", V::Integer, opt},
+      {"run.resume", V::String, opt},
+      {"run.max_walltime", V::String, opt},
       {"sample.n_configs", V::Integer, opt},
       {"sample.batch_size", V::Integer, opt},
       {"sample.seed", V::Integer, opt},
       {"sample.mcmc_seed", V::Integer, opt},
       {"sample.store_configs", V::Boolean, opt},
       {"sample.output", V::String, opt},
+      {"hmc.n_trajectories", V::Integer, opt},
+      {"hmc.n_thermalization", V::Integer, opt},
+      {"hmc.step_size", V::Real, opt},
+      {"hmc.n_md_steps", V::Integer, opt},
+      {"hmc.integrator", V::String, opt},
+      {"hmc.n_chains", V::Integer, opt},
+      {"hmc.seed", V::Integer, opt},
+      {"hmc.output", V::String, opt},
   };
   return schema;
 }
@@ -75,7 +85,7 @@ std::string nearest_key(const std::string& path) {
     }
   }
   // Sections are candidates too ("trian" -> "train").
-  for (const char* section : {"lattice", "action", "flow", "train", "run", "sample"}) {
+  for (const char* section : {"lattice", "action", "flow", "train", "run", "sample", "hmc"}) {
     const size_t d = edit_distance(path, section);
     if (d < best_distance) {
       best_distance = d;
