@@ -93,5 +93,47 @@ TEST(Config, MissingFileIsAConfigError) {
   EXPECT_THROW(load_config("no/such/file.yaml"), ConfigError);
 }
 
+TEST(Config, HmcSectionDefaultsOverridesAndRanges) {
+  const Config defaults = parse_config(kValid, "cfg.yaml");
+  EXPECT_EQ(defaults.hmc.integrator, "omelyan");
+  EXPECT_EQ(defaults.hmc.n_md_steps, 10);
+  const Config c = parse_config(kValid + "hmc: {step_size: 0.05, n_md_steps: 20, integrator: leapfrog}\n", "cfg.yaml",
+                                {"hmc.n_chains=4"});
+  EXPECT_EQ(c.hmc.step_size, 0.05);
+  EXPECT_EQ(c.hmc.n_md_steps, 20);
+  EXPECT_EQ(c.hmc.integrator, "leapfrog");
+  EXPECT_EQ(c.hmc.n_chains, 4);
+  EXPECT_EQ(error_of(kValid + "hmc:\n  integrator: verlet\n"),
+            "cfg.yaml:7: hmc.integrator: must be leapfrog or omelyan (got 'verlet')");
+  EXPECT_EQ(error_of(kValid, {"hmc.step_size=0"}), "--set hmc.step_size: hmc.step_size: must be > 0 (got 0)");
+  EXPECT_EQ(error_of(kValid + "hmc: {n_thermalization: -1}\n"),
+            "cfg.yaml:6: hmc.n_thermalization: must be >= 0 (got -1)");
+  EXPECT_EQ(error_of(kValid + "hmc: {n_md_step: 3}\n"),
+            "cfg.yaml:6: unknown key 'hmc.n_md_step' (did you mean 'hmc.n_md_steps'?)");
+  // The resolved form carries the section and reads back to the same values.
+  const Config again = parse_config(c.resolved_yaml(), "resolved");
+  EXPECT_EQ(again.resolved_yaml(), c.resolved_yaml());
+  EXPECT_EQ(again.hmc.step_size, 0.05);
+}
+
+TEST(Config, ResumeModeAndWalltime) {
+  EXPECT_EQ(parse_config(kValid, "cfg.yaml").run.resume, ResumeMode::Never);
+  EXPECT_EQ(parse_config(kValid, "cfg.yaml").run.max_walltime_seconds, 0.0);
+  const Config c = parse_config(kValid, "cfg.yaml", {"run.resume=auto", "run.max_walltime=1-02:03:04"});
+  EXPECT_EQ(c.run.resume, ResumeMode::Auto);
+  EXPECT_EQ(c.run.max_walltime_seconds, 86400.0 + 2 * 3600 + 3 * 60 + 4);
+  EXPECT_EQ(parse_walltime("90.5"), 90.5);
+  EXPECT_EQ(parse_walltime("45:00"), 2700.0);
+  EXPECT_EQ(parse_walltime("12:00:00"), 43200.0);
+  for (const char* bad : {"", "-5", "1:2:3:4", "1-30", "ten", "5s", "1:-2"}) {
+    EXPECT_THROW(parse_walltime(bad), std::invalid_argument) << bad;
+  }
+  EXPECT_EQ(error_of(kValid, {"run.resume=always"}), "--set run.resume: run.resume: must be never or auto (got 'always')");
+  EXPECT_EQ(error_of(kValid, {"run.max_walltime=2h"}),
+            "--set run.max_walltime: run.max_walltime: must be seconds or [D-]HH:MM:SS, >= 0; 0 means no limit "
+            "(got '2h')");
+  EXPECT_EQ(parse_config(c.resolved_yaml(), "resolved").run.max_walltime_seconds, c.run.max_walltime_seconds);
+}
+
 }  // namespace
 }  // namespace flowlat
