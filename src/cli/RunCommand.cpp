@@ -1,5 +1,5 @@
-// `flowlat run CONFIG.yaml`: the whole pipeline in one job: train, sample,
-// analyze, then the plots (tools/plot_training.py, tools/plot_ensemble.py)
+// `flowlat run CONFIG.yaml [--hmc HMC.h5]`: the whole pipeline in one job:
+// train, sample, analyze, then the plots (tools/plot_training.py, tools/plot_ensemble.py)
 // when Python with matplotlib and h5py is there, else how to make them.
 //
 // The plot scripts are found, in order, in $FLOWLAT_TOOLS_DIR, in the source
@@ -76,24 +76,28 @@ std::optional<std::string> run_tool(const std::string& command) {
   return output;
 }
 
-// The plot commands for this run; with the HMC file when it exists (the M
-// histogram and C(t) then show HMC beside the reweighted flow). Local.
-std::vector<std::string> plot_commands(const Config& config, const std::string& python, const fs::path& tools) {
+// The plot commands for this run; with an HMC ensemble (`hmc`, else
+// <run.output_dir>/<hmc.output> when it exists) the M histogram and C(t)
+// show HMC beside the reweighted flow. Local.
+std::vector<std::string> plot_commands(const Config& config, const std::string& python, const fs::path& tools,
+                                       std::string hmc) {
   std::string ensemble = shell_quote(python) + " " + shell_quote((tools / "plot_ensemble.py").string()) + " " +
                          shell_quote(default_ensemble_path(config));
-  const std::string hmc = config.run.output_dir + "/" + config.hmc.output;
-  if (fs::exists(hmc)) ensemble += " --hmc " + shell_quote(hmc);
+  if (hmc.empty() && fs::exists(config.run.output_dir + "/" + config.hmc.output)) {
+    hmc = config.run.output_dir + "/" + config.hmc.output;
+  }
+  if (!hmc.empty()) ensemble += " --hmc " + shell_quote(hmc);
   return {shell_quote(python) + " " + shell_quote((tools / "plot_training.py").string()) + " " +
               shell_quote(config.run.output_dir),
           ensemble};
 }
 
 // Makes the plots and prints their paths, or says how to make them. Local (rank 0).
-void make_plots(const Config& config) {
+void make_plots(const Config& config, const std::string& hmc) {
   const std::optional<fs::path> tools = find_tools_dir();
   const std::string python = python_interpreter();
   const fs::path shown_tools = tools ? *tools : fs::path("tools");
-  const std::vector<std::string> commands = plot_commands(config, python, shown_tools);
+  const std::vector<std::string> commands = plot_commands(config, python, shown_tools, hmc);
   std::string pngs;
   bool made = tools.has_value();
   for (const std::string& command : commands) {
@@ -106,7 +110,8 @@ void make_plots(const Config& config) {
     std::printf("\nplots:\n");
     for (size_t start = 0; start < pngs.size();) {
       const size_t end = std::min(pngs.find('\n', start), pngs.size());
-      if (end >= start + 4 && pngs.compare(end - 4, 4, ".png") == 0) std::printf("  %s\n", pngs.substr(start, end - start).c_str());
+      const std::string line = pngs.substr(start, end - start);
+      if (line.size() >= 4 && line.compare(line.size() - 4, 4, ".png") == 0) std::printf("  %s\n", line.c_str());
       start = end + 1;
     }
   } else {
@@ -123,9 +128,12 @@ void make_plots(const Config& config) {
 
 void register_run(CLI::App& app, CommandRegistry& registry) {
   auto options = std::make_shared<ConfigOptions>();
+  auto hmc = std::make_shared<std::string>();
   CLI::App* command = app.add_subcommand("run", "train, then sample, then analyze and plot, in one job");
   options->add_to(command);
-  registry.add(command, [options](const Communicator& comm) {
+  command->add_option("--hmc", *hmc, "HMC ensemble (flowlat hmc) shown beside the flow in the plots")
+      ->check(CLI::ExistingFile);
+  registry.add(command, [options, hmc](const Communicator& comm) {
     const Config config = load_collectively(*options, comm);
     const OverwritePolicy overwrite = options->force ? OverwritePolicy::Force : OverwritePolicy::Refuse;
     run_training(config, comm, overwrite);
@@ -136,7 +144,7 @@ void register_run(CLI::App& app, CommandRegistry& registry) {
       if (!comm.is_root()) return;
       std::printf("\n%s", AnalysisReport(analyze_ensemble(default_ensemble_path(config))).table().c_str());
       std::fflush(stdout);
-      make_plots(config);
+      make_plots(config, *hmc);
     });
   });
 }

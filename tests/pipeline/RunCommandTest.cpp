@@ -1,6 +1,6 @@
 // `flowlat run`: train, sample, analyze and plot in one job on 2 ranks. With
 // Python (matplotlib, h5py) the plot scripts run and every PNG path is
-// printed (with the HMC overlay when the run directory holds hmc.h5);
+// printed (with the HMC ensemble of --hmc beside the flow's);
 // without it the job still succeeds and says exactly how to make them.
 #include <gtest/gtest.h>
 
@@ -42,9 +42,10 @@ TEST(RunCommand, TrainsSamplesAnalyzesAndPlots) {
   if (probe.exit_code != 0) GTEST_SKIP() << "no python3 with matplotlib and h5py: " << probe.output;
   const std::string dir = testing::scratch_directory("run_command");
   const std::string config = run_config(dir);
-  const testing::CommandResult hmc = testing::run_flowlat("hmc " + config);
+  // HMC first, outside the run directory (train refuses a non-empty one).
+  const testing::CommandResult hmc = testing::run_flowlat("hmc " + config + " --output " + dir + "/hmc.h5");
   ASSERT_EQ(hmc.exit_code, 0) << hmc.output;
-  const testing::CommandResult run = testing::run_flowlat("run " + config, 2);
+  const testing::CommandResult run = testing::run_flowlat("run " + config + " --hmc " + dir + "/hmc.h5", 2);
   ASSERT_EQ(run.exit_code, 0) << run.output;
   EXPECT_NE(run.output.find("chi2 = <M^2>/V"), std::string::npos) << run.output;
   const size_t plots = run.output.find("\nplots:\n");
@@ -55,6 +56,8 @@ TEST(RunCommand, TrainsSamplesAnalyzesAndPlots) {
     EXPECT_NE(run.output.find("  " + path + "\n", plots), std::string::npos) << name << "\n" << run.output;
     EXPECT_TRUE(fs::exists(path) && is_png(path)) << path;
   }
+  // The HMC overlay was asked for: without it the plots differ only in content.
+  EXPECT_EQ(run.output.find("no HMC overlay"), std::string::npos) << run.output;
 }
 
 TEST(RunCommand, WithoutPythonSaysHowToMakeThePlots) {
