@@ -2,7 +2,9 @@
 // for the configuration's action, written as an ensemble file that
 // `flowlat analyze` reads like a flow's (source = "hmc", log_q = log_p = -S so
 // log_w = 0 exactly, /mcmc/state = row index, /mcmc/accepted = the trajectory's
-// Metropolis decision).
+// Metropolis decision). Every parameter comes from the `hmc:` section
+// (--set hmc.KEY=VALUE overrides it); at the end rank 0 prints the
+// acceptance, <exp(-dH)> and the observables with tau_int of each.
 //
 // Row layout: each rank runs n_chains_per_rank chains; global chain
 // c = rank * n_chains_per_rank + local occupies rows [c n, (c + 1) n) with
@@ -23,6 +25,8 @@
 #include <vector>
 
 #include "action/Phi4Action.hpp"
+#include "analysis/AnalysisReport.hpp"
+#include "analysis/EnsembleAnalysis.hpp"
 #include "cli/Commands.hpp"
 #include "config/ConfigError.hpp"
 #include "hmc/HmcParameters.hpp"
@@ -44,10 +48,10 @@ using Clock = std::chrono::steady_clock;
 // Rows buffered per round on each rank (over all its chains).
 constexpr int64_t kRowsPerRound = 4096;
 
+// Every sampler parameter comes from the `hmc:` section (override with
+// --set hmc.step_size=...); only where the file goes is a command-line option.
 struct HmcOptions {
-  HmcParameters parameters;
-  std::string integrator = "omelyan";
-  std::string output_path;  // empty: <run.output_dir>/hmc.h5
+  std::string output_path;  // empty: <run.output_dir>/<hmc.output>
 };
 
 // Sums over the measured trajectories of this rank's chains.
@@ -75,7 +79,7 @@ struct TrajectoryTotals {
 };
 
 std::string output_path(const Config& config, const HmcOptions& options) {
-  return options.output_path.empty() ? config.run.output_dir + "/hmc.h5" : options.output_path;
+  return options.output_path.empty() ? config.run.output_dir + "/" + config.hmc.output : options.output_path;
 }
 
 void print_parameters(const HmcParameters& p, int64_t total_chains, const std::string& path,
@@ -172,20 +176,31 @@ void print_summary(const TrajectoryTotals& t, double thermalization_acceptance, 
               "(naive error; exactly 1 in equilibrium)\n",
               t.accepted / t.trajectories, thermalization_acceptance, t.delta_h / t.trajectories, mean,
               std::sqrt(std::max(variance, 0.0) / t.trajectories));
-  std::printf("ensemble: %s, %lld rows in %.2f s; tau_int of observables: flowlat analyze %s\n", path.c_str(),
-              static_cast<long long>(rows), seconds, path.c_str());
+  std::printf("ensemble: %s, %lld rows in %.2f s\n", path.c_str(), static_cast<long long>(rows), seconds);
   std::fflush(stdout);
 }
 
+// The observables of the finished file with the Gamma method's tau_int of
+// each (the "chain" columns; for HMC the chain is the trajectory sequence).
+// Collective; rank 0 reads and prints.
+void print_observables(const std::string& path, const Communicator& comm) {
+  run_collectively(comm, [&] {
+    if (!comm.is_root()) return;
+    std::printf("\nobservables (tau_int in units of trajectories):\n%s",
+                AnalysisReport(analyze_ensemble(path)).table().c_str());
+    std::fflush(stdout);
+  });
+}
+
 // The whole job. Collective; rank 0 prints.
-void run_hmc(const Config& config, HmcParameters p, const HmcOptions& options, OverwritePolicy overwrite,
-             const Communicator& comm) {
+void run_hmc(const Config& config, const HmcOptions& options, OverwritePolicy overwrite, const Communicator& comm) {
   const auto start = Clock::now();
   configure_threads(config.run.threads_per_rank);
   const std::string path = output_path(config, options);
   torch::Device device(torch::kCPU);
+  HmcParameters p;
   run_collectively(comm, [&] {
-    p.integrator = parse_integrator(options.integrator, "--integrator");
+    p = from_config(config.hmc);
     validate(p);
     device = select_device(config.run.device, comm);
     if (comm.is_root() && overwrite == OverwritePolicy::Refuse && std::filesystem::exists(path)) {
@@ -226,6 +241,7 @@ void run_hmc(const Config& config, HmcParameters p, const HmcOptions& options, O
   finished.close();
   print_summary(totals, thermalization_acceptance, std::chrono::duration<double>(Clock::now() - start).count(),
                 path, layout.n_configs, comm);
+  print_observables(path, comm);
 }
 
 }  // namespace
@@ -235,22 +251,10 @@ void register_hmc(CLI::App& app, CommandRegistry& registry) {
   auto options = std::make_shared<HmcOptions>();
   CLI::App* command = app.add_subcommand("hmc", "hybrid Monte Carlo baseline ensemble (mpirun: independent chains)");
   config_options->add_to(command);
-  HmcParameters& p = options->parameters;
-  command->add_option("--trajectories", p.n_trajectories, "measured trajectories per chain")->capture_default_str();
-  command->add_option("--thermalization", p.n_thermalization, "discarded trajectories per chain first")
-      ->capture_default_str();
-  command->add_option("--step-size", p.step_size, "molecular-dynamics step size")->capture_default_str();
-  command->add_option("--md-steps", p.n_steps, "molecular-dynamics steps per trajectory")->capture_default_str();
-  command->add_option("--integrator", options->integrator, "leapfrog or omelyan (2nd-order minimum norm)")
-      ->capture_default_str();
-  command->add_option("--chains", p.n_chains_per_rank, "chains per rank, batched")->capture_default_str();
-  command->add_option("--seed", p.seed, "seed of the initial fields, momenta and accept draws")
-      ->capture_default_str();
-  command->add_option("--output", options->output_path, "ensemble file (default: <run.output_dir>/hmc.h5)");
+  command->add_option("--output", options->output_path, "ensemble file (default: <run.output_dir>/<hmc.output>)");
   registry.add(command, [config_options, options](const Communicator& comm) {
     const Config config = load_collectively(*config_options, comm);
-    run_hmc(config, options->parameters, *options, config_options->force ? OverwritePolicy::Force : OverwritePolicy::Refuse,
-            comm);
+    run_hmc(config, *options, config_options->force ? OverwritePolicy::Force : OverwritePolicy::Refuse, comm);
   });
 }
 

@@ -1,9 +1,11 @@
 #pragma once
-// Parameters of the hybrid Monte Carlo baseline (`flowlat hmc`). Filled from
-// the command line for now; the YAML section `hmc:` (proposed keys in the
-// comments) maps onto the same struct.
+// Parameters of the hybrid Monte Carlo baseline (`flowlat hmc`): the YAML
+// section `hmc:` (config/Config.hpp HmcConfig, keys in the comments) in the
+// sampler's typed form; `flowlat hmc` fills it with from_config.
 #include <cstdint>
 #include <string>
+
+#include "config/Config.hpp"
 
 namespace flowlat {
 
@@ -28,8 +30,11 @@ const char* to_string(HmcParameters::Integrator integrator);
 // Inverse of to_string; throws ConfigError naming `origin` and the allowed
 // values otherwise (defined in Integrator.cpp). Local.
 HmcParameters::Integrator parse_integrator(const std::string& name, const std::string& origin = "hmc.integrator");
-// Throws ConfigError naming the first parameter out of range, by its
-// proposed YAML key and command-line option: n_trajectories, n_steps,
+// The sampler's parameters from the configuration's `hmc:` section (already
+// validated by load_config; the integrator name is parsed here). Local.
+HmcParameters from_config(const HmcConfig& config);
+// Throws ConfigError naming the first parameter out of range by its YAML
+// key: n_trajectories, n_steps,
 // n_chains_per_rank >= 1; n_thermalization >= 0; step_size finite and > 0
 // (defined in HmcSampler.cpp). Local.
 void validate(const HmcParameters& parameters);

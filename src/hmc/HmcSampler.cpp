@@ -23,21 +23,32 @@ at::Generator chain_generator(uint64_t seed, int64_t chain, int64_t draw) {
       stream_key(seed, StreamPurpose::Hmc, static_cast<uint64_t>(chain), static_cast<uint64_t>(draw)));
 }
 
-void require(bool ok, const std::string& key, const std::string& option, const std::string& rule,
-             const std::string& got) {
-  if (!ok) throw ConfigError(key + " (" + option + "): must be " + rule + " (got " + got + ")");
+void require(bool ok, const std::string& key, const std::string& rule, const std::string& got) {
+  if (!ok) throw ConfigError(key + ": must be " + rule + " (got " + got + ")");
 }
 
 }  // namespace
 
+HmcParameters from_config(const HmcConfig& config) {
+  HmcParameters p;
+  p.n_trajectories = config.n_trajectories;
+  p.n_thermalization = config.n_thermalization;
+  p.step_size = config.step_size;
+  p.n_steps = config.n_md_steps;
+  p.integrator = parse_integrator(config.integrator);
+  p.n_chains_per_rank = config.n_chains;
+  p.seed = config.seed;
+  return p;
+}
+
 void validate(const HmcParameters& p) {
-  require(p.n_trajectories >= 1, "hmc.n_trajectories", "--trajectories", ">= 1", std::to_string(p.n_trajectories));
-  require(p.n_thermalization >= 0, "hmc.n_thermalization", "--thermalization", ">= 0",
+  require(p.n_trajectories >= 1, "hmc.n_trajectories", ">= 1", std::to_string(p.n_trajectories));
+  require(p.n_thermalization >= 0, "hmc.n_thermalization", ">= 0",
           std::to_string(p.n_thermalization));
-  require(std::isfinite(p.step_size) && p.step_size > 0, "hmc.step_size", "--step-size", "finite and > 0",
+  require(std::isfinite(p.step_size) && p.step_size > 0, "hmc.step_size", "finite and > 0",
           std::to_string(p.step_size));
-  require(p.n_steps >= 1, "hmc.n_md_steps", "--md-steps", ">= 1", std::to_string(p.n_steps));
-  require(p.n_chains_per_rank >= 1, "hmc.n_chains", "--chains", ">= 1", std::to_string(p.n_chains_per_rank));
+  require(p.n_steps >= 1, "hmc.n_md_steps", ">= 1", std::to_string(p.n_steps));
+  require(p.n_chains_per_rank >= 1, "hmc.n_chains", ">= 1", std::to_string(p.n_chains_per_rank));
 }
 
 torch::Tensor phi4_force(const Phi4Action& action, const torch::Tensor& phi) {

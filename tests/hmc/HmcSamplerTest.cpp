@@ -14,6 +14,7 @@
 
 #include "action/Phi4Action.hpp"
 #include "analysis/GammaMethod.hpp"
+#include "config/Config.hpp"
 #include "config/ConfigError.hpp"
 #include "hmc/HmcSampler.hpp"
 #include "hmc/Integrator.hpp"
@@ -229,6 +230,32 @@ TEST(HmcSampler, TutorialChi2) {
   EXPECT_NEAR(e.chi2.value, 0.75, 3.0 * std::hypot(e.chi2.error, 0.01));
 }
 
+TEST(HmcParameters, FromConfigCopiesTheHmcSection) {
+  const Config config = parse_config(
+      "lattice: {shape: [4, 4]}\naction: {kind: phi4, m2: 1.0, lambda: 0.0}\n"
+      "hmc: {n_trajectories: 7, n_thermalization: 3, step_size: 0.25, n_md_steps: 5, integrator: leapfrog, "
+      "n_chains: 2, seed: 99}\n",
+      "inline.yaml", {"hmc.n_md_steps=6"});
+  const HmcParameters p = from_config(config.hmc);
+  EXPECT_EQ(p.n_trajectories, 7);
+  EXPECT_EQ(p.n_thermalization, 3);
+  EXPECT_EQ(p.step_size, 0.25);
+  EXPECT_EQ(p.n_steps, 6);
+  EXPECT_EQ(p.integrator, Integrator::Leapfrog);
+  EXPECT_EQ(p.n_chains_per_rank, 2);
+  EXPECT_EQ(p.seed, 99u);
+  // The section's defaults are the struct's.
+  const HmcParameters defaults = from_config(HmcConfig{});
+  const HmcParameters plain;
+  EXPECT_EQ(defaults.n_trajectories, plain.n_trajectories);
+  EXPECT_EQ(defaults.n_thermalization, plain.n_thermalization);
+  EXPECT_EQ(defaults.step_size, plain.step_size);
+  EXPECT_EQ(defaults.n_steps, plain.n_steps);
+  EXPECT_EQ(defaults.integrator, plain.integrator);
+  EXPECT_EQ(defaults.n_chains_per_rank, plain.n_chains_per_rank);
+  EXPECT_EQ(defaults.seed, plain.seed);
+}
+
 TEST(HmcParameters, OutOfRangeValuesAreInputErrorsNamingTheKey) {
   HmcParameters p;
   EXPECT_NO_THROW(validate(p));
@@ -242,10 +269,10 @@ TEST(HmcParameters, OutOfRangeValuesAreInputErrorsNamingTheKey) {
   };
   HmcParameters q = p;
   q.step_size = 0;
-  EXPECT_EQ(message(q), "hmc.step_size (--step-size): must be finite and > 0 (got 0.000000)");
+  EXPECT_EQ(message(q), "hmc.step_size: must be finite and > 0 (got 0.000000)");
   q = p;
   q.n_steps = 0;
-  EXPECT_NE(message(q).find("hmc.n_md_steps (--md-steps): must be >= 1"), std::string::npos);
+  EXPECT_NE(message(q).find("hmc.n_md_steps: must be >= 1"), std::string::npos);
   q = p;
   q.n_chains_per_rank = 0;
   EXPECT_NE(message(q).find("hmc.n_chains"), std::string::npos);
@@ -296,7 +323,8 @@ void check_hmc_ensembles(const std::string& path_a, const std::string& path_b) {
   EXPECT_DOUBLE_EQ(a.attribute_double("accept_rate"), static_cast<double>(n_accepted) / static_cast<double>(n));
 }
 
-// The real binary: `flowlat hmc` on 2 ranks x 2 chains and on 1 rank x 4
+// The real binary, parameters from the YAML's hmc: section and --set:
+// `flowlat hmc` on 2 ranks x 2 chains and on 1 rank x 4
 // chains writes the same ensemble (chain c is rows [c n, (c + 1) n) either
 // way), in the ensemble format: log_w = 0, log_p = -S(configs), the chain
 // holding its field on a rejection, /mcmc/state the row index.
@@ -304,42 +332,54 @@ TEST(HmcCommand, WritesTheSameEnsembleOnAnyNumberOfRanks) {
   namespace fs = std::filesystem;
   using testing::run_flowlat;
   const std::string dir = testing::scratch_directory("hmc_command");
-  testing::write_text(dir + "/tiny.yaml", testing::tiny_config_yaml(dir + "/run", "[4, 6]"));
-  const std::string common = "hmc " + dir + "/tiny.yaml --thermalization 10 --md-steps 4 "
-                             "--step-size 0.15 --integrator leapfrog --seed 5";
-  const std::string thirty = common + " --trajectories 30";
-  const testing::CommandResult two = run_flowlat(thirty + " --chains 2", 2);
+  // The hmc: section of the file, partly overridden with --set like any key.
+  testing::write_text(dir + "/tiny.yaml", testing::tiny_config_yaml(dir + "/run", "[4, 6]") +
+                                              "hmc: {n_thermalization: 10, n_md_steps: 4, step_size: 0.15, "
+                                              "integrator: leapfrog, seed: 5, n_trajectories: 1000, output: chains.h5}\n");
+  const std::string common = "hmc " + dir + "/tiny.yaml";
+  const std::string thirty = common + " --set hmc.n_trajectories=30";
+  const testing::CommandResult two = run_flowlat(thirty + " --set hmc.n_chains=2", 2);
   ASSERT_EQ(two.exit_code, 0) << two.output;
+  EXPECT_NE(two.output.find("leapfrog, step 0.15 x 4"), std::string::npos) << two.output;
   EXPECT_NE(two.output.find("hmc: acceptance"), std::string::npos) << two.output;
-  const testing::CommandResult one = run_flowlat(thirty + " --chains 4 --output " + dir + "/one.h5");
+  // The observables table with tau_int per observable.
+  EXPECT_NE(two.output.find("tau_int"), std::string::npos) << two.output;
+  EXPECT_NE(two.output.find("chi2 = <M^2>/V"), std::string::npos) << two.output;
+  const testing::CommandResult one = run_flowlat(thirty + " --set hmc.n_chains=4 --output " + dir + "/one.h5");
   ASSERT_EQ(one.exit_code, 0) << one.output;
 
   // Checked with the readers closed again: HDF5 would share a file still
   // open in this process with the rewrite below and show its old contents.
-  check_hmc_ensembles(dir + "/run/hmc.h5", dir + "/one.h5");
+  check_hmc_ensembles(dir + "/run/chains.h5", dir + "/one.h5");  // default: <run.output_dir>/<hmc.output>
 
   // Never overwritten without --force.
   const auto written = fs::last_write_time(dir + "/one.h5");
-  const testing::CommandResult again = run_flowlat(thirty + " --chains 4 --output " + dir + "/one.h5");
+  const testing::CommandResult again = run_flowlat(thirty + " --set hmc.n_chains=4 --output " + dir + "/one.h5");
   EXPECT_EQ(again.exit_code, 2) << again.output;
   EXPECT_NE(again.output.find("exists; pass --force"), std::string::npos) << again.output;
   EXPECT_EQ(fs::last_write_time(dir + "/one.h5"), written);
   const testing::CommandResult forced =
-      run_flowlat(common + " --chains 4 --force --trajectories 5 --output " + dir + "/one.h5");
+      run_flowlat(common + " --set hmc.n_chains=4 --force --set hmc.n_trajectories=5 --output " + dir + "/one.h5");
   EXPECT_EQ(forced.exit_code, 0) << forced.output;
   EXPECT_EQ(EnsembleReader(dir + "/one.h5").n_written(), 20);
 }
 
 TEST(HmcCommand, BadParametersAreInputErrors) {
   const std::string dir = testing::scratch_directory("hmc_bad");
-  testing::write_text(dir + "/tiny.yaml", testing::tiny_config_yaml(dir + "/run"));
-  const testing::CommandResult integrator = testing::run_flowlat("hmc " + dir + "/tiny.yaml --integrator verlet");
-  EXPECT_EQ(integrator.exit_code, 2);
-  EXPECT_NE(integrator.output.find("--integrator: must be one of leapfrog, omelyan (got 'verlet')"), std::string::npos)
-      << integrator.output;
-  const testing::CommandResult step = testing::run_flowlat("hmc " + dir + "/tiny.yaml --step-size -1", 2);
+  testing::write_text(dir + "/tiny.yaml", testing::tiny_config_yaml(dir + "/run") + "hmc: {step_size: -1}\n");
+  const testing::CommandResult step = testing::run_flowlat("hmc " + dir + "/tiny.yaml", 2);
   EXPECT_EQ(step.exit_code, 2);
-  EXPECT_NE(step.output.find("hmc.step_size (--step-size): must be finite and > 0"), std::string::npos) << step.output;
+  EXPECT_NE(step.output.find("tiny.yaml:6"), std::string::npos) << step.output;
+  EXPECT_NE(step.output.find("hmc.step_size"), std::string::npos) << step.output;
+  const testing::CommandResult integrator =
+      testing::run_flowlat("hmc " + dir + "/tiny.yaml --set hmc.step_size=0.1 --set hmc.integrator=verlet");
+  EXPECT_EQ(integrator.exit_code, 2);
+  EXPECT_NE(integrator.output.find("--set hmc.integrator"), std::string::npos) << integrator.output;
+  EXPECT_NE(integrator.output.find("must be leapfrog or omelyan (got 'verlet')"), std::string::npos)
+      << integrator.output;
+  // The per-parameter options are gone: the YAML is the one place.
+  const testing::CommandResult old_option = testing::run_flowlat("hmc " + dir + "/tiny.yaml --step-size 0.1");
+  EXPECT_EQ(old_option.exit_code, 2) << old_option.output;
   EXPECT_FALSE(std::filesystem::exists(dir + "/run/hmc.h5"));
 }
 
