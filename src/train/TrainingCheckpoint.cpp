@@ -157,10 +157,11 @@ std::optional<LoadedCheckpoint> load_latest_checkpoint(const std::string& path, 
   const std::string source = comm.broadcast(found.path, 0);
   if (source.empty()) return std::nullopt;
   const std::string payload = comm.broadcast(found.payload, 0);
-  if (comm.is_root()) return found;
-  LoadedCheckpoint copy;
-  run_collectively(comm, [&] { copy = decode(payload, source); });
-  return copy;
+  // Rank 0 decoded it already; the others decode the same bytes.
+  run_collectively(comm, [&] {
+    if (!comm.is_root()) found = decode(payload, source);
+  });
+  return found;
 }
 
 void restore_training_state(const LoadedCheckpoint& checkpoint, Trainer& trainer, const torch::Device& device) {
