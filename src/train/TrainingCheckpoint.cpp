@@ -134,23 +134,25 @@ void write_training_checkpoint(const std::string& path, const Config& config, Tr
 
 std::optional<LoadedCheckpoint> load_latest_checkpoint(const std::string& path, const Communicator& comm) {
   LoadedCheckpoint found;
+  std::vector<std::string> rejected;
   run_collectively(comm, [&] {
     if (!comm.is_root()) return;
     for (const std::string& candidate : {path, previous_checkpoint_path(path)}) {
       if (!std::filesystem::exists(candidate)) continue;
       try {
         found = decode(read_checkpoint_file(candidate), candidate);
+        found.rejected = rejected;
         return;
       } catch (const CheckpointError& e) {
-        found.rejected.push_back(e.what());
+        rejected.push_back(e.what());
       } catch (const std::exception& e) {
         const std::string what = e.what();
-        found.rejected.push_back(candidate + ": unreadable archive: " + what.substr(0, what.find('\n')));
+        rejected.push_back(candidate + ": unreadable archive: " + what.substr(0, what.find('\n')));
       }
     }
-    if (!found.rejected.empty()) {
+    if (!rejected.empty()) {
       std::string message = "no usable checkpoint (nothing was changed):";
-      for (const std::string& reason : found.rejected) message += "\n  " + reason;
+      for (const std::string& reason : rejected) message += "\n  " + reason;
       throw CollectiveError(message, ExitCode::RuntimeFailure);
     }
   });

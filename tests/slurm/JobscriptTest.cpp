@@ -76,7 +76,7 @@ TEST_F(Jobscripts, PipelineTrainsSamplesAndAnalyzesInChainedJobs) {
 }
 
 TEST_F(Jobscripts, TrainingSentUsr1CheckpointsRequeuesAndFinishesExactly) {
-  const std::string steps = "1500";
+  const std::string steps = "600";
   const std::string reference_dir = scratch_directory("slurm_usr1_reference");
   const std::string reference_config = config_in(reference_dir);
   const CommandResult reference = run_flowlat("train " + reference_config + " --set train.steps=" + steps, 2);
