@@ -5,11 +5,16 @@ namespace flowlat {
 
 void register_train(CLI::App& app, CommandRegistry& registry) {
   auto options = std::make_shared<ConfigOptions>();
+  auto resume = std::make_shared<bool>(false);
   CLI::App* train = app.add_subcommand("train", "train a flow by reverse KL (mpirun for data parallelism)");
   options->add_to(train);
-  registry.add(train, [options](const Communicator& comm) {
+  train->add_flag("--resume", *resume,
+                  "continue from the newest valid checkpoint in run.output_dir (only train.steps, logging and "
+                  "checking periods may change)");
+  registry.add(train, [options, resume](const Communicator& comm) {
     const Config config = load_collectively(*options, comm);
-    run_training(config, comm, options->force ? OverwritePolicy::Force : OverwritePolicy::Refuse);
+    run_training(config, comm, options->force ? OverwritePolicy::Force : OverwritePolicy::Refuse,
+                 *resume ? TrainStart::Resume : TrainStart::Fresh);
   });
 }
 

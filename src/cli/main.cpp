@@ -51,7 +51,8 @@ int main(int argc, char** argv) {
     commands.run_selected(world);
   } catch (const flowlat::CollectiveError& e) {
     // Every rank threw the same error: rank 0 reports, all end cleanly.
-    if (world.is_root()) std::fprintf(stderr, "flowlat: error: %s\n", e.what());
+    const bool stopped = e.code() == flowlat::ExitCode::StoppedResumable;
+    if (world.is_root()) std::fprintf(stderr, "flowlat: %s%s\n", stopped ? "" : "error: ", e.what());
     return static_cast<int>(e.code());
   } catch (const std::exception& e) {
     // Only this rank failed: report with its rank and take the job down.

@@ -7,5 +7,7 @@ namespace flowlat {
 
 // "fnv1a64:<16 hex digits>" of the file's bytes; throws if unreadable. Local.
 std::string file_checksum(const std::string& path);
+// The same for bytes in memory. Local.
+std::string bytes_checksum(const std::string& bytes);
 
 }  // namespace flowlat

@@ -10,6 +10,7 @@
 #include "io/FileChecksum.hpp"
 #include "parallel/CollectiveError.hpp"
 #include "parallel/DeviceSelection.hpp"
+#include "parallel/StopMonitor.hpp"
 #include "sample/EnsembleReader.hpp"
 #include "sample/EnsembleSummary.hpp"
 #include "sample/EnsembleWriter.hpp"
@@ -38,6 +39,11 @@ void check_resumable(const std::string& path, const Config& config) {
     throw ConfigError(path + ": --resume needs the configuration the file was started with (stored in its "
                       "'config' attribute)");
   }
+}
+
+// The strongest stop request of any rank (signal over wall time). Collective.
+StopRequest agreed_stop(StopRequest local, const Communicator& comm) {
+  return static_cast<StopRequest>(static_cast<int>(comm.max(static_cast<double>(local))));
 }
 
 }  // namespace
@@ -94,7 +100,20 @@ SampleTiming run_sampling(const Config& config, const Communicator& comm, const 
   const auto options_for_draws = torch::TensorOptions().dtype(to_dtype(config.run.precision)).device(device);
   SampleTiming timing;
   torch::NoGradGuard no_grad;
+  const StopMonitor monitor(config.run.max_walltime_seconds);
+  double last_round_seconds = 0;
   for (int64_t round = first_batch; round < n_batches; round += comm.size()) {
+    // One small allreduce per round: all ranks stop after the same round.
+    const StopRequest stop = agreed_stop(monitor.stop_request(2 * last_round_seconds), comm);
+    if (stop != StopRequest::None) {
+      writer->close();
+      throw CollectiveError("stopped by " + describe_stop(stop, config.run.max_walltime_seconds) + " with " +
+                                std::to_string(std::min(n, round * batch)) + " of " + std::to_string(n) +
+                                " configurations in " + path + "; continue with: flowlat sample " +
+                                config.source_file + " --resume",
+                            ExitCode::StoppedResumable);
+    }
+    const auto round_start = Clock::now();
     const int64_t b = round + comm.rank();
     const int64_t offset = std::min(b * batch, n);
     const int64_t count = b < n_batches ? std::min(batch, n - offset) : 0;
@@ -112,6 +131,7 @@ SampleTiming run_sampling(const Config& config, const Communicator& comm, const 
       std::printf("sampled %lld/%lld\n", static_cast<long long>(complete), static_cast<long long>(n));
       std::fflush(stdout);
     }
+    last_round_seconds = seconds_since(round_start);
   }
   writer->close();
   const double generation_seconds = seconds_since(start);

@@ -1,5 +1,7 @@
 #include "train/ProgressReporter.hpp"
 
+#include <cstdlib>
+
 #include <unistd.h>
 
 #include <algorithm>
@@ -18,7 +20,10 @@ ProgressReporter::ProgressReporter(int64_t first_step, int64_t total_steps, int6
       last_draw_(start_) {}
 
 ProgressStyle ProgressReporter::style_for_stdout() {
-  return isatty(STDOUT_FILENO) ? ProgressStyle::Bar : ProgressStyle::Lines;
+  // Under mpirun stdout is a pseudo-terminal even in a batch job: a SLURM
+  // batch job (not an interactive srun --pty) gets lines for its log file.
+  const bool slurm_batch = std::getenv("SLURM_JOB_ID") != nullptr && std::getenv("SLURM_PTY_PORT") == nullptr;
+  return isatty(STDOUT_FILENO) && !slurm_batch ? ProgressStyle::Bar : ProgressStyle::Lines;
 }
 
 void ProgressReporter::update(const TrainingHistory& history) {

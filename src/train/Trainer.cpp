@@ -50,7 +50,7 @@ void Trainer::maybe_inject_fault() const {
   }
 }
 
-StepMetrics Trainer::step() {
+StepMetrics Trainer::step(StopRequest local_stop) {
   const auto start = std::chrono::steady_clock::now();
   maybe_inject_fault();
   StepMetrics metrics;
@@ -73,10 +73,13 @@ StepMetrics Trainer::step() {
 
   const double local_loss = loss.item<double>();
   const bool local_bad = !std::isfinite(local_loss) || !sync_->gradients_finite();
-  std::vector<double> extra{local_loss, local_bad ? 1.0 : 0.0};
+  // Stop requests ride along in the step's sum allreduce: no extra message.
+  std::vector<double> extra{local_loss, local_bad ? 1.0 : 0.0, local_stop == StopRequest::Signal ? 1.0 : 0.0,
+                            local_stop == StopRequest::WallTime ? 1.0 : 0.0};
   const WeightSums sums = global_weight_sums(log_w, comm_, &extra);
   metrics.loss = extra[0];
   metrics.skipped = extra[1] > 0;
+  metrics.stop = extra[2] > 0 ? StopRequest::Signal : extra[3] > 0 ? StopRequest::WallTime : StopRequest::None;
   metrics.ess = sums.ess();
   metrics.log_w = log_w;
 

@@ -10,6 +10,7 @@
 #include "config/Config.hpp"
 #include "flow/NormalizingFlow.hpp"
 #include "parallel/GradientSync.hpp"
+#include "parallel/StopMonitor.hpp"
 #include "train/BatchShard.hpp"
 
 namespace flowlat {
@@ -20,6 +21,7 @@ struct StepMetrics {
   double ess = 0;       // ESS of the global batch
   double seconds = 0;   // wall time of the step on this rank
   bool skipped = false; // non-finite loss or gradient on some rank
+  StopRequest stop = StopRequest::None;  // agreed by all ranks: stop after this step
   torch::Tensor log_w;  // this rank's log weights (log p - log q), float64
 };
 
@@ -29,13 +31,17 @@ class Trainer {
   // architecture, broadcasts rank 0's parameters. Collective.
   Trainer(const Config& config, Communicator comm, torch::Device device);
 
-  // One optimisation step on the global batch. Collective.
-  StepMetrics step();
+  // One optimisation step on the global batch. `local_stop` (this rank's
+  // signal or wall-time request) travels in the step's existing allreduce,
+  // so every rank returns the same metrics.stop. Collective.
+  StepMetrics step(StopRequest local_stop = StopRequest::None);
 
   NormalizingFlow& flow() { return flow_; }
   torch::optim::Adam& optimizer() { return *optimizer_; }
   int64_t steps_done() const { return steps_done_; }
   void set_steps_done(int64_t steps) { steps_done_ = steps; }
+  int64_t consecutive_skips() const { return consecutive_skips_; }
+  void set_consecutive_skips(int64_t skips) { consecutive_skips_ = skips; }
   const BatchShard& shard() const { return shard_; }
   const Communicator& comm() const { return comm_; }
   // Throws CollectiveError if parameters differ between ranks. Collective.

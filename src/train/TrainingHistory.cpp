@@ -10,11 +10,24 @@ TrainingHistory::TrainingHistory(const std::string& path) : out_(path, std::ios:
   out_ << "step,loss,ess,seconds,skipped\n";
 }
 
+TrainingHistory::TrainingHistory(const std::string& path, const std::vector<StepMetrics>& previous)
+    : TrainingHistory(path) {
+  for (const StepMetrics& m : previous) {
+    steps_.push_back(m);
+    write_row(m);
+  }
+  out_.flush();
+}
+
 void TrainingHistory::append(const StepMetrics& m) {
   steps_.push_back(m);
+  write_row(m);
+  out_.flush();
+}
+
+void TrainingHistory::write_row(const StepMetrics& m) {
   out_ << m.step << ',' << std::setprecision(17) << m.loss << ',' << m.ess << ',' << std::setprecision(6)
        << m.seconds << ',' << (m.skipped ? 1 : 0) << '\n';
-  out_.flush();
 }
 
 std::pair<double, double> TrainingHistory::recent_means(size_t window) const {

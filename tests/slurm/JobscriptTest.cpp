@@ -1,0 +1,112 @@
+// The jobscripts in jobscripts/ under a real single-node SLURM: the whole
+// pipeline (train -> sample -> analyze, chained with afterok) completes, and
+// a training job sent SIGUSR1 mid-run checkpoints, requeues itself and ends
+// with the same parameters as an uninterrupted run.
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include <filesystem>
+#include <memory>
+#include <thread>
+
+#include "config/Config.hpp"
+#include "flow/NormalizingFlow.hpp"
+#include "sample/EnsembleReader.hpp"
+#include "slurm/SlurmCluster.hpp"
+#include "support/TestSupport.hpp"
+
+namespace flowlat::testing {
+namespace {
+namespace fs = std::filesystem;
+
+// The scripts' resource requests (2 nodes with 4 GPUs each) scaled down to
+// this machine: one node, two tasks, no GPUs.
+const std::string kSmallAllocation = "--nodes=1 --ntasks-per-node=2 --gpus-per-node=0 --cpus-per-task=1 --time=10";
+
+class Jobscripts : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    if (!SlurmCluster::unavailable_reason().empty()) return;
+    cluster_ = std::make_unique<SlurmCluster>(scratch_directory("slurm_cluster"));
+  }
+  static void TearDownTestSuite() { cluster_.reset(); }
+  void SetUp() override {
+    const std::string reason = SlurmCluster::unavailable_reason();
+    if (!reason.empty()) GTEST_SKIP() << reason;
+  }
+  // sbatch from the repository root (the scripts expect it) with FLOWLAT set.
+  static CommandResult submit(const std::string& arguments) {
+    return cluster_->run(std::string("cd ") + FLOWLAT_SOURCE_DIR + " && FLOWLAT=" + FLOWLAT_BINARY + " " + arguments);
+  }
+  static std::unique_ptr<SlurmCluster> cluster_;
+};
+std::unique_ptr<SlurmCluster> Jobscripts::cluster_;
+
+std::string config_in(const std::string& dir) {
+  write_text(dir + "/tiny.yaml", tiny_config_yaml(dir + "/run") +
+                                     "sample: {n_configs: 256, batch_size: 64, seed: 9, mcmc_seed: 10}\n");
+  return dir + "/tiny.yaml";
+}
+
+std::vector<torch::Tensor> parameters_of(const std::string& config_path, const std::string& model) {
+  NormalizingFlow flow(FlowArchitecture::from_config(load_config(config_path)));
+  flow->load_from(model);
+  return flow->parameters();
+}
+
+TEST_F(Jobscripts, PipelineTrainsSamplesAndAnalyzesInChainedJobs) {
+  const std::string dir = scratch_directory("slurm_pipeline");
+  const std::string config = config_in(dir);
+  const CommandResult submitted = submit("SBATCH_EXTRA='" + kSmallAllocation + " --output=" + dir +
+                                         "/%x-%j.out' bash jobscripts/submit_pipeline.sh " + config + " " + dir + "/run");
+  ASSERT_EQ(submitted.exit_code, 0) << submitted.output;
+  ASSERT_TRUE(cluster_->wait_until_idle(180)) << cluster_->run("squeue; tail -n 30 " + dir + "/*.out").output;
+  const std::string outputs = run_command("cat " + dir + "/*.out").output;
+  // Sampling ran only after training, analysis only after sampling.
+  EXPECT_NE(outputs.find("trained 20 steps"), std::string::npos) << outputs;
+  EXPECT_NE(outputs.find("sampled 256/256"), std::string::npos) << outputs;
+  const EnsembleReader ensemble(dir + "/run/ensemble.h5");
+  EXPECT_EQ(ensemble.n_written(), 256);
+  const nlohmann::json report = nlohmann::json::parse(read_text(dir + "/run/ensemble.analysis.json"));
+  EXPECT_EQ(report["n"].get<int64_t>(), 256);
+  for (const std::string& job : {"flowlat-train", "flowlat-sample", "flowlat-analyze"}) {
+    const std::string id = cluster_->run("squeue -h -t all -n " + job + " -o %i").output;
+    EXPECT_EQ(cluster_->job_field(id.substr(0, id.find('\n')), "JobState"), "COMPLETED") << job;
+  }
+}
+
+TEST_F(Jobscripts, TrainingSentUsr1CheckpointsRequeuesAndFinishesExactly) {
+  const std::string steps = "600";
+  const std::string reference_dir = scratch_directory("slurm_usr1_reference");
+  const std::string reference_config = config_in(reference_dir);
+  const CommandResult reference = run_flowlat("train " + reference_config + " --set train.steps=" + steps, 2);
+  ASSERT_EQ(reference.exit_code, 0) << reference.output;
+
+  const std::string dir = scratch_directory("slurm_usr1");
+  const std::string config = config_in(dir);
+  const CommandResult submitted = submit("sbatch --parsable " + kSmallAllocation + " --output=" + dir +
+                                         "/train.out jobscripts/train_slurm.sbatch " + config +
+                                         " --set train.steps=" + steps + " --set train.checkpoint_every=100000");
+  ASSERT_EQ(submitted.exit_code, 0) << submitted.output;
+  const std::string job = submitted.output.substr(0, submitted.output.find_first_of(";\n"));
+  // Signal the batch shell, as --signal=B:USR1@<seconds> does before the limit.
+  const CommandResult signalled = cluster_->run(
+      "for i in $(seq 600); do [ \"$(cat " + dir + "/run/history.csv 2>/dev/null | wc -l)\" -gt 30 ] && break; "
+      "sleep 0.1; done; scancel --signal=USR1 --batch " + job);
+  ASSERT_EQ(signalled.exit_code, 0) << signalled.output;
+  ASSERT_TRUE(cluster_->wait_until_idle(180)) << read_text(dir + "/train.out");
+  const std::string output = read_text(dir + "/train.out");
+  EXPECT_NE(output.find("flowlat: stopped by signal SIGUSR1 after step"), std::string::npos) << output;
+  EXPECT_NE(output.find("requeueing job " + job), std::string::npos) << output;
+  EXPECT_NE(output.find("resuming from " + dir + "/run/checkpoint.ckpt at step"), std::string::npos) << output;
+  EXPECT_NE(output.find("trained " + steps + " steps"), std::string::npos) << output;
+  EXPECT_EQ(cluster_->job_field(job, "JobState"), "COMPLETED");
+  EXPECT_EQ(cluster_->job_field(job, "Restarts"), "1");
+  const auto resumed = parameters_of(config, dir + "/run/model.pt");
+  const auto uninterrupted = parameters_of(reference_config, reference_dir + "/run/model.pt");
+  ASSERT_EQ(resumed.size(), uninterrupted.size());
+  for (size_t i = 0; i < resumed.size(); ++i) EXPECT_TRUE(torch::equal(resumed[i], uninterrupted[i])) << i;
+}
+
+}  // namespace
+}  // namespace flowlat::testing

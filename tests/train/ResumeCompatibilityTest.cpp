@@ -1,0 +1,40 @@
+// Which configuration changes a restart accepts: every differing key that
+// affects training is named with both values; budget and logging pass.
+#include <gtest/gtest.h>
+
+#include "config/Config.hpp"
+#include "train/ResumeCompatibility.hpp"
+
+namespace flowlat {
+namespace {
+
+std::string resolved(const std::string& extra) {
+  return parse_config("lattice: {shape: [4, 4]}\naction: {kind: phi4, m2: -4.0, lambda: 8.0}\n" + extra, "t.yaml")
+      .resolved_yaml();
+}
+
+TEST(ResumeCompatibility, BudgetLoggingOutputAndOtherSectionsMayChange) {
+  const std::string before = resolved("train: {steps: 100, log_every: 10}\n");
+  const std::string after = resolved(
+      "train: {steps: 500, log_every: 50, check_every: 7, checkpoint_every: 9}\n"
+      "run: {resume: auto, max_walltime: '01:00:00', output_dir: elsewhere}\n"
+      "sample: {n_configs: 5}\nhmc: {n_chains: 3}\n");
+  EXPECT_TRUE(forbidden_config_changes(before, after).empty());
+}
+
+TEST(ResumeCompatibility, EveryTrainingKeyThatDiffersIsNamedWithBothValues) {
+  const std::string before = resolved("train: {lr: 0.001}\n");
+  const std::string after = resolved("train: {lr: 0.002, seed: 99}\nflow: {hidden_channels: [4, 4]}\n"
+                                     "run: {threads_per_rank: 2}\n");
+  const std::vector<std::string> changes = forbidden_config_changes(before, after);
+  ASSERT_EQ(changes.size(), 4u);
+  EXPECT_EQ(changes[0], "flow.hidden_channels: [8, 8] in the checkpoint, [4, 4] now");
+  EXPECT_EQ(changes[1], "run.threads_per_rank: 1 in the checkpoint, 2 now");
+  EXPECT_EQ(changes[2], "train.lr: 0.001 in the checkpoint, 0.002 now");
+  EXPECT_EQ(changes[3], "train.seed: 1234 in the checkpoint, 99 now");
+  EXPECT_FALSE(may_change_on_resume("action.m2"));
+  EXPECT_TRUE(may_change_on_resume("train.steps"));
+}
+
+}  // namespace
+}  // namespace flowlat
