@@ -129,16 +129,22 @@ void make_plots(const Config& config, const std::string& hmc) {
 void register_run(CLI::App& app, CommandRegistry& registry) {
   auto options = std::make_shared<ConfigOptions>();
   auto hmc = std::make_shared<std::string>();
+  auto resume = std::make_shared<bool>(false);
   CLI::App* command = app.add_subcommand("run", "train, then sample, then analyze and plot, in one job");
   options->add_to(command);
   command->add_option("--hmc", *hmc, "HMC ensemble (flowlat hmc) shown beside the flow in the plots")
       ->check(CLI::ExistingFile);
-  registry.add(command, [options, hmc](const Communicator& comm) {
+  command->add_flag("--resume", *resume,
+                    "continue a stopped run: training from its newest checkpoint, sampling from the rows written");
+  registry.add(command, [options, hmc, resume](const Communicator& comm) {
     const Config config = load_collectively(*options, comm);
     const OverwritePolicy overwrite = options->force ? OverwritePolicy::Force : OverwritePolicy::Refuse;
-    run_training(config, comm, overwrite);
+    run_training(config, comm, overwrite, *resume ? TrainStart::Resume : TrainStart::Fresh);
     SampleOptions sample;
     sample.overwrite = overwrite;
+    // A run stopped while training has no ensemble yet: sampling then starts it.
+    const bool continue_ensemble = *resume && fs::exists(default_ensemble_path(config));
+    sample.start = continue_ensemble ? SampleStart::Resume : SampleStart::Fresh;
     run_sampling(config, comm, sample);
     run_collectively(comm, [&] {
       if (!comm.is_root()) return;

@@ -14,6 +14,7 @@
 #include "sample/EnsembleReader.hpp"
 #include "sample/EnsembleSummary.hpp"
 #include "sample/EnsembleWriter.hpp"
+#include "train/ResumeCompatibility.hpp"
 #include "train/TrainingRun.hpp"
 
 namespace flowlat {
@@ -35,10 +36,13 @@ NormalizingFlow load_flow(const Config& config, const std::string& model_path, t
 // Refuses to continue a file made from another configuration.
 void check_resumable(const std::string& path, const Config& config) {
   const EnsembleReader reader(path);
-  if (reader.attribute_string("config") != config.resolved_yaml()) {
-    throw ConfigError(path + ": --resume needs the configuration the file was started with (stored in its "
-                      "'config' attribute)");
-  }
+  const std::vector<std::string> changes =
+      forbidden_ensemble_changes(reader.attribute_string("config"), config.resolved_yaml());
+  if (changes.empty()) return;
+  std::string message = path + ": --resume needs the configuration the file was started with (its 'config' "
+                        "attribute); these keys differ:";
+  for (const std::string& change : changes) message += "\n  " + change;
+  throw ConfigError(message);
 }
 
 // The strongest stop request of any rank (signal over wall time). Collective.

@@ -28,6 +28,27 @@ std::map<std::string, std::string> flat(const std::string& yaml) {
   return out;
 }
 
+// "key: old <where>, new now" for every key that differs and may not. Local.
+template <typename MayChange>
+std::vector<std::string> differing_keys(const std::string& old_yaml, const std::string& new_yaml,
+                                        MayChange may_change, const std::string& where) {
+  const auto before = flat(old_yaml);
+  const auto now = flat(new_yaml);
+  std::set<std::string> keys;
+  for (const auto& [key, value] : before) keys.insert(key);
+  for (const auto& [key, value] : now) keys.insert(key);
+  std::vector<std::string> changes;
+  for (const std::string& key : keys) {
+    if (may_change(key)) continue;
+    const auto old_value = before.find(key);
+    const auto new_value = now.find(key);
+    const std::string a = old_value == before.end() ? "(absent)" : old_value->second;
+    const std::string b = new_value == now.end() ? "(absent)" : new_value->second;
+    if (a != b) changes.push_back(key + ": " + a + " " + where + ", " + b + " now");
+  }
+  return changes;
+}
+
 }  // namespace
 
 bool may_change_on_resume(const std::string& key) {
@@ -38,21 +59,14 @@ bool may_change_on_resume(const std::string& key) {
 }
 
 std::vector<std::string> forbidden_config_changes(const std::string& checkpoint_yaml, const std::string& new_yaml) {
-  const auto before = flat(checkpoint_yaml);
-  const auto now = flat(new_yaml);
-  std::set<std::string> keys;
-  for (const auto& [key, value] : before) keys.insert(key);
-  for (const auto& [key, value] : now) keys.insert(key);
-  std::vector<std::string> changes;
-  for (const std::string& key : keys) {
-    if (may_change_on_resume(key)) continue;
-    const auto old_value = before.find(key);
-    const auto new_value = now.find(key);
-    const std::string a = old_value == before.end() ? "(absent)" : old_value->second;
-    const std::string b = new_value == now.end() ? "(absent)" : new_value->second;
-    if (a != b) changes.push_back(key + ": " + a + " in the checkpoint, " + b + " now");
-  }
-  return changes;
+  return differing_keys(checkpoint_yaml, new_yaml, may_change_on_resume, "in the checkpoint");
+}
+
+std::vector<std::string> forbidden_ensemble_changes(const std::string& file_yaml, const std::string& new_yaml) {
+  static const std::set<std::string> allowed{"train.log_every", "train.checkpoint_every", "train.check_every",
+                                             "run.resume", "run.max_walltime", "run.output_dir"};
+  const auto may_change = [](const std::string& key) { return allowed.count(key) > 0 || key.rfind("hmc.", 0) == 0; };
+  return differing_keys(file_yaml, new_yaml, may_change, "in the file");
 }
 
 }  // namespace flowlat

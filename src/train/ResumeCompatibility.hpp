@@ -16,4 +16,10 @@ std::vector<std::string> forbidden_config_changes(const std::string& checkpoint_
 // True for the keys a restart may change (see above). Local.
 bool may_change_on_resume(const std::string& key);
 
+// For `flowlat sample --resume`: the keys that do not change the ensemble's
+// rows (run.resume, run.max_walltime, run.output_dir, the logging periods,
+// hmc.*) may differ; everything else, the step budget included, must not.
+// Lines as above, naming the file instead of the checkpoint. Local.
+std::vector<std::string> forbidden_ensemble_changes(const std::string& file_yaml, const std::string& new_yaml);
+
 }  // namespace flowlat

@@ -14,6 +14,7 @@ TrainingHistory::TrainingHistory(const std::string& path, const std::vector<Step
     : TrainingHistory(path) {
   for (const StepMetrics& m : previous) {
     steps_.push_back(m);
+    steps_.back().log_w = torch::Tensor();
     write_row(m);
   }
   out_.flush();
@@ -21,6 +22,7 @@ TrainingHistory::TrainingHistory(const std::string& path, const std::vector<Step
 
 void TrainingHistory::append(const StepMetrics& m) {
   steps_.push_back(m);
+  steps_.back().log_w = torch::Tensor();  // rows only: a long run must not keep every batch's weights
   write_row(m);
   out_.flush();
 }

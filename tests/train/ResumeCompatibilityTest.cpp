@@ -36,5 +36,18 @@ TEST(ResumeCompatibility, EveryTrainingKeyThatDiffersIsNamedWithBothValues) {
   EXPECT_TRUE(may_change_on_resume("train.steps"));
 }
 
+TEST(ResumeCompatibility, AnEnsembleResumesOnlyWithTheSameRowsDefiningKeys) {
+  const std::string before = resolved("sample: {n_configs: 100}\n");
+  const std::string after = resolved("run: {max_walltime: 600, output_dir: moved}\nhmc: {n_chains: 3}\n"
+                                     "train: {log_every: 5}\nsample: {n_configs: 100}\n");
+  EXPECT_TRUE(forbidden_ensemble_changes(before, after).empty());
+  const std::vector<std::string> changes =
+      forbidden_ensemble_changes(before, resolved("sample: {n_configs: 200, seed: 1}\ntrain: {steps: 10}\n"));
+  ASSERT_EQ(changes.size(), 3u);
+  EXPECT_EQ(changes[0], "sample.n_configs: 100 in the file, 200 now");
+  EXPECT_EQ(changes[1], "sample.seed: 4321 in the file, 1 now");
+  EXPECT_EQ(changes[2], "train.steps: 2500 in the file, 10 now");
+}
+
 }  // namespace
 }  // namespace flowlat
