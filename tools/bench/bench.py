@@ -110,7 +110,8 @@ def parse_args():
     p.add_argument("--kernel", default="auto", choices=["auto", "reference", "fused"],
                    help="flowlat's coupling kernel (FLOWLAT_COUPLING_KERNEL)")
     p.add_argument("--memory", action="store_true",
-                   help="also: sampling peak memory for 1e4 and 1e6 configurations at L = 16")
+                   help="also: sampling peak memory at L = 16 for --memory-configs configurations")
+    p.add_argument("--memory-configs", default="10000,1000000", help="comma-separated ensemble sizes")
     return p.parse_args()
 
 
@@ -177,13 +178,13 @@ def print_table(rows, gemm, threads):
           f"float64 {gemm['float64']:.1f} GFLOP/s")
 
 
-def memory_check(flowlat, work, threads):
+def memory_check(flowlat, work, threads, sizes):
     env = environment(threads, True, "auto")
     out_dir = os.path.join(work, "memory")
     common = ["input/phi4_L8.yaml", "--force", "--set", f"run.output_dir={out_dir}", "--set", "lattice.shape=[16, 16]",
               "--set", "run.device=cpu", "--set", f"run.threads_per_rank={threads}"]
     rss_of([flowlat, "train"] + common + ["--set", "train.steps=1"], env)
-    for n in (10 ** 4, 10 ** 6):
+    for n in sizes:
         _, rss = rss_of([flowlat, "sample"] + common + ["--set", f"sample.n_configs={n}"], env)
         size = os.path.getsize(os.path.join(out_dir, "ensemble.h5")) / 2 ** 20
         print(f"sampling L = 16, {n:>8d} configurations (file {size:7.0f} MB): peak RSS {rss:6.0f} MB")
@@ -206,7 +207,7 @@ def main():
             print(f"tutorial without the malloc tunables, {rows[0][0][0]}: {untuned['train_ms']:.2f} ms/step, "
                   f"{untuned['configs_per_s']:.0f} configs/s")
         if args.memory:
-            memory_check(flowlat, work, args.threads)
+            memory_check(flowlat, work, args.threads, [int(n) for n in args.memory_configs.split(",")])
     return 0
 
 
