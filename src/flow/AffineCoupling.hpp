@@ -3,9 +3,13 @@
 //   forward:  phi1' = exp(s(phi2)) phi1 + t(phi2),  log J = sum s
 //   reverse:  phi1  = (phi1' - t(phi2)) exp(-s(phi2)), log J = -sum s
 // s and t are the two output channels of one CNN applied to the frozen part.
+// Computed by LibTorch's modules or by the fused CPU kernel (CouplingKernel);
+// the parameters are the modules' either way.
 #include <torch/torch.h>
 
 #include "flow/ConvNet.hpp"
+#include "flow/CouplingKernel.hpp"
+#include "flow/FusedCoupling.hpp"
 #include "lattice/Lattice.hpp"
 
 namespace flowlat {
@@ -22,13 +26,20 @@ class AffineCouplingImpl : public torch::nn::Module {
   CouplingResult forward(const torch::Tensor& x);  // Local.
   CouplingResult reverse(const torch::Tensor& fx); // Local.
 
+  // Selects the implementation (default Auto: fused on the CPU). Local.
+  void set_kernel(CouplingKernel kernel) { kernel_ = kernel; }
+  CouplingKernel kernel() const { return kernel_; }
+
  private:
   // s and t on the active sites (zero on frozen ones).
   std::pair<torch::Tensor, torch::Tensor> shift_and_scale(const torch::Tensor& frozen);
+  CouplingResult fused(const torch::Tensor& x, CouplingDirection direction);
 
   torch::Tensor frozen_mask_;  // 1 on frozen sites
   torch::Tensor active_mask_;  // 1 - frozen_mask_
   torch::nn::Sequential net_;
+  FusedCouplingSpec spec_;
+  CouplingKernel kernel_ = CouplingKernel::Auto;
 };
 TORCH_MODULE(AffineCoupling);
 

@@ -1,5 +1,6 @@
 #include "flow/NormalizingFlow.hpp"
 
+#include <cstdlib>
 #include <filesystem>
 #include <stdexcept>
 
@@ -19,6 +20,13 @@ NormalizingFlowImpl::NormalizingFlowImpl(const FlowArchitecture& architecture)
     const int parity = static_cast<int>(i % 2);
     layers_.push_back(register_module("coupling" + std::to_string(i), AffineCoupling(lattice, parity, net)));
   }
+  if (const char* kernel = std::getenv("FLOWLAT_COUPLING_KERNEL")) {
+    set_coupling_kernel(parse_coupling_kernel(kernel, "FLOWLAT_COUPLING_KERNEL"));
+  }
+}
+
+void NormalizingFlowImpl::set_coupling_kernel(CouplingKernel kernel) {
+  for (auto& layer : layers_) layer->set_kernel(kernel);
 }
 
 FlowSample NormalizingFlowImpl::forward(const torch::Tensor& z) {

@@ -32,6 +32,10 @@ class NormalizingFlowImpl : public torch::nn::Module {
 
   const FlowArchitecture& architecture() const { return architecture_; }
   const GaussianPrior& prior() const { return prior_; }
+  // Selects every coupling layer's implementation (the default is Auto, or
+  // what the environment variable FLOWLAT_COUPLING_KERNEL names: auto,
+  // reference, fused; for benchmarks). Local.
+  void set_coupling_kernel(CouplingKernel kernel);
   // Number of trainable scalars.
   int64_t parameter_count() const;
 

@@ -1,8 +1,8 @@
 #!/usr/bin/env python3
 """Timing baseline: the tutorial's PyTorch flow, for comparison with flowlat.
 
-The model and training step are those of the tutorial
-(/work/shared/seed/normalizing-flows-lattice-tutorial.md, from Albergo, Kanwar,
+The model and training step are those of the tutorial notebook
+"Introduction to Normalizing Flows for Lattice Field Theory" (Albergo, Kanwar,
 Shanahan et al., arXiv:2101.08176), with its exercises filled in the obvious
 way. Conventions, the same as flowlat's README:
 

@@ -1,0 +1,215 @@
+#!/usr/bin/env python3
+"""flowlat against the tutorial's PyTorch code (tutorial_baseline.py).
+
+Both run on the same machine with the same threads, alternately, several
+times; the medians and their ratio are printed for training ms/step and
+sampling configurations/s, at the tutorial's configuration (L = 8, batch 64,
+16 layers, [8, 8], kernel 3) in float32 and float64, and at a compute-bound
+one (L = 32, batch 256). Also: useful GFLOP/s (the network's multiply-adds,
+forward and backward, on every site) against a one-core GEMM measured in the
+same run, and peak memory (max RSS of each process). Both processes get the
+same glibc malloc tunables as flowlat sets itself (mallopt in main); the
+untuned baseline is measured once for reference.
+
+  bash tools/bench/run.sh [--repeats 3] [--threads 1] [--quick] [--memory]
+"""
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+import torch
+
+ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
+TUNABLES = "glibc.malloc.mmap_threshold=33554432:glibc.malloc.trim_threshold=1073741824"
+
+# name, L, batch, dtype, train steps, sample configs, sample batch
+CONFIGS = [
+    ("tutorial float32", 8, 64, "float32", 200, 16384, 1024),
+    ("tutorial float64", 8, 64, "float64", 200, 4096, 1024),
+    ("L=32 b=256 float32", 32, 256, "float32", 12, 2048, 256),
+]
+LAYERS, HIDDEN, KERNEL = 16, [8, 8], 3
+
+
+def rss_of(cmd, env):
+    """stdout and max RSS (MB) of one run (wait4's rusage of that child)."""
+    with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
+        proc = subprocess.Popen(cmd, env=env, stdout=out, stderr=err, text=True)
+        _, status, usage = os.wait4(proc.pid, 0)
+        proc.returncode = os.waitstatus_to_exitcode(status)
+        out.seek(0)
+        err.seek(0)
+        if proc.returncode != 0:
+            raise RuntimeError(f"{' '.join(cmd)} failed ({proc.returncode}):\n{err.read()[-2000:]}")
+        return out.read(), usage.ru_maxrss / 1024.0
+
+
+def network_flops_per_config(L, dim=2):
+    """Multiply-adds x 2 of one forward pass of the flow's CNNs on every site."""
+    sizes = [1] + HIDDEN + [2]
+    macs = sum(a * b * KERNEL ** dim for a, b in zip(sizes, sizes[1:])) * L ** dim
+    return 2.0 * macs * LAYERS
+
+
+def gemm_gflops(dtype, threads):
+    torch.set_num_threads(threads)
+    n = 1024
+    a = torch.randn(n, n, dtype=dtype)
+    b = torch.randn(n, n, dtype=dtype)
+    torch.mm(a, b)
+    best = float("inf")
+    for _ in range(5):
+        t0 = time.perf_counter()
+        torch.mm(a, b)
+        best = min(best, time.perf_counter() - t0)
+    return 2.0 * n ** 3 / best / 1e9
+
+
+def flowlat_run(flowlat, work, cfg, threads, env):
+    name, L, batch, dtype, steps, n_configs, sample_batch = cfg
+    out_dir = os.path.join(work, "flowlat")
+    common = ["input/phi4_L8.yaml", "--force", "--set", f"run.output_dir={out_dir}",
+              "--set", f"lattice.shape=[{L}, {L}]", "--set", "run.device=cpu",
+              "--set", f"run.precision={dtype}", "--set", f"run.threads_per_rank={threads}"]
+    _, train_rss = rss_of([flowlat, "train"] + common + [
+        "--set", f"train.steps={steps}", "--set", f"train.batch_size={batch}",
+        "--set", f"train.log_every={steps}"], env)
+    with open(os.path.join(out_dir, "history.csv")) as f:
+        seconds = [float(line.split(",")[3]) for line in f.read().splitlines()[1:]]
+    warmup = max(1, len(seconds) // 10)
+    train_ms = 1e3 * statistics.median(seconds[warmup:])
+    out, sample_rss = rss_of([flowlat, "sample"] + common + [
+        "--set", f"sample.n_configs={n_configs}", "--set", f"sample.batch_size={sample_batch}"], env)
+    rate = next(float(line.split()[0]) for line in out.splitlines() if "configs/s" in line)
+    return {"train_ms": train_ms, "configs_per_s": rate, "rss_mb": max(train_rss, sample_rss)}
+
+
+def baseline_run(python, cfg, threads, env):
+    name, L, batch, dtype, steps, n_configs, sample_batch = cfg
+    warmup = max(1, steps // 10)
+    out, rss = rss_of([python, os.path.join(ROOT, "tools", "bench", "tutorial_baseline.py"),
+                       "--L", str(L), "--batch", str(batch), "--dtype", dtype, "--threads", str(threads),
+                       "--train-steps", str(steps - warmup), "--warmup-steps", str(warmup),
+                       "--sample-configs", str(n_configs), "--sample-batch", str(sample_batch)], env)
+    result = json.loads(out.strip().splitlines()[-1])
+    return {"train_ms": result["train_ms_per_step_median"], "configs_per_s": result["sample_configs_per_s"],
+            "rss_mb": rss}
+
+
+def parse_args():
+    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    p.add_argument("--repeats", type=int, default=3)
+    p.add_argument("--threads", type=int, default=1)
+    p.add_argument("--quick", action="store_true", help="a quarter of the steps and configurations")
+    p.add_argument("--only", default="", help="run only configurations whose name contains this")
+    p.add_argument("--kernel", default="auto", choices=["auto", "reference", "fused"],
+                   help="flowlat's coupling kernel (FLOWLAT_COUPLING_KERNEL)")
+    p.add_argument("--memory", action="store_true",
+                   help="also: sampling peak memory at L = 16 for --memory-configs configurations")
+    p.add_argument("--memory-configs", default="10000,1000000", help="comma-separated ensemble sizes")
+    return p.parse_args()
+
+
+def environment(threads, tuned, kernel):
+    env = dict(os.environ, OMP_NUM_THREADS=str(threads), FLOWLAT_COUPLING_KERNEL=kernel)
+    env.pop("GLIBC_TUNABLES", None)
+    if tuned:
+        env["GLIBC_TUNABLES"] = TUNABLES
+    return env
+
+
+def machine():
+    model = "unknown CPU"
+    try:
+        with open("/proc/cpuinfo") as f:
+            model = next(line.split(":", 1)[1].strip() for line in f if line.startswith("model name"))
+    except (OSError, StopIteration):
+        pass
+    return f"{model}, {os.cpu_count()} logical CPUs, torch {torch.__version__}"
+
+
+def median_of(runs, key):
+    return statistics.median(r[key] for r in runs)
+
+
+def race(args, flowlat, python, work):
+    env = environment(args.threads, True, args.kernel)
+    rows = []
+    for cfg in CONFIGS:
+        if args.only and args.only not in cfg[0]:
+            continue
+        if args.quick:
+            cfg = cfg[:4] + (max(4, cfg[4] // 4), max(cfg[6], cfg[5] // 4), cfg[6])
+        mine, theirs = [], []
+        for rep in range(args.repeats):
+            # Alternate who goes first: slow drifts of a shared host hit both.
+            order = [0, 1] if rep % 2 == 0 else [1, 0]
+            for who in order:
+                if who == 0:
+                    mine.append(flowlat_run(flowlat, work, cfg, args.threads, env))
+                else:
+                    theirs.append(baseline_run(python, cfg, args.threads, env))
+            print(f"  {cfg[0]}: run {rep + 1}/{args.repeats} done", file=sys.stderr, flush=True)
+        rows.append((cfg, mine, theirs))
+    return rows
+
+
+def print_table(rows, gemm, threads):
+    print(f"{'configuration':20s} {'quantity':24s} {'flowlat':>10s} {'tutorial':>10s} {'ratio':>7s}")
+    for cfg, mine, theirs in rows:
+        name, L, batch, dtype = cfg[:4]
+        fl_ms, tu_ms = median_of(mine, "train_ms"), median_of(theirs, "train_ms")
+        fl_cs, tu_cs = median_of(mine, "configs_per_s"), median_of(theirs, "configs_per_s")
+        flops = network_flops_per_config(L)
+        fl_gf = 3 * flops * batch / (fl_ms * 1e-3) / 1e9   # backward = 2x forward
+        tu_gf = 3 * flops * batch / (tu_ms * 1e-3) / 1e9
+        peak = gemm[dtype]
+        print(f"{name:20s} {'train ms/step':24s} {fl_ms:10.2f} {tu_ms:10.2f} {tu_ms / fl_ms:6.2f}x")
+        print(f"{'':20s} {'sample configs/s':24s} {fl_cs:10.0f} {tu_cs:10.0f} {fl_cs / tu_cs:6.2f}x")
+        print(f"{'':20s} {'train GFLOP/s':24s} {fl_gf:10.2f} {tu_gf:10.2f}")
+        print(f"{'':20s} {'  % of one-core GEMM':24s} {100 * fl_gf / peak:9.1f}% {100 * tu_gf / peak:9.1f}%")
+        print(f"{'':20s} {'peak RSS MB':24s} {median_of(mine, 'rss_mb'):10.0f} {median_of(theirs, 'rss_mb'):10.0f}")
+    print(f"one-core GEMM (1024^3, {threads} thread(s)): float32 {gemm['float32']:.1f} GFLOP/s, "
+          f"float64 {gemm['float64']:.1f} GFLOP/s")
+
+
+def memory_check(flowlat, work, threads, sizes):
+    env = environment(threads, True, "auto")
+    out_dir = os.path.join(work, "memory")
+    common = ["input/phi4_L8.yaml", "--force", "--set", f"run.output_dir={out_dir}", "--set", "lattice.shape=[16, 16]",
+              "--set", "run.device=cpu", "--set", f"run.threads_per_rank={threads}"]
+    rss_of([flowlat, "train"] + common + ["--set", "train.steps=1"], env)
+    for n in sizes:
+        _, rss = rss_of([flowlat, "sample"] + common + ["--set", f"sample.n_configs={n}"], env)
+        size = os.path.getsize(os.path.join(out_dir, "ensemble.h5")) / 2 ** 20
+        print(f"sampling L = 16, {n:>8d} configurations (file {size:7.0f} MB): peak RSS {rss:6.0f} MB")
+
+
+def main():
+    args = parse_args()
+    flowlat = os.environ.get("FLOWLAT", os.path.join(ROOT, "build", "flowlat"))
+    python = sys.executable
+    os.chdir(ROOT)
+    print(f"machine: {machine()}; {args.threads} thread(s) per process; medians of {args.repeats} alternating runs;"
+          f" flowlat coupling kernel {args.kernel}; both with GLIBC_TUNABLES={TUNABLES}")
+    gemm = {name: gemm_gflops(dtype, args.threads)
+            for name, dtype in (("float32", torch.float32), ("float64", torch.float64))}
+    with tempfile.TemporaryDirectory() as work:
+        rows = race(args, flowlat, python, work)
+        print_table(rows, gemm, args.threads)
+        if rows:
+            untuned = baseline_run(python, rows[0][0], args.threads, environment(args.threads, False, args.kernel))
+            print(f"tutorial without the malloc tunables, {rows[0][0][0]}: {untuned['train_ms']:.2f} ms/step, "
+                  f"{untuned['configs_per_s']:.0f} configs/s")
+        if args.memory:
+            memory_check(flowlat, work, args.threads, [int(n) for n in args.memory_configs.split(",")])
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
