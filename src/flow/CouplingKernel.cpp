@@ -4,9 +4,11 @@
 
 namespace flowlat {
 
-CouplingKernel resolve_coupling_kernel(CouplingKernel requested, const torch::Device& device) {
+CouplingKernel resolve_coupling_kernel(CouplingKernel requested, const torch::Device& device, int64_t gather_bytes) {
   switch (requested) {
-    case CouplingKernel::Auto: return device.is_cpu() ? CouplingKernel::Fused : CouplingKernel::Reference;
+    case CouplingKernel::Auto:
+      return device.is_cpu() && gather_bytes <= kFusedGatherLimitBytes ? CouplingKernel::Fused
+                                                                       : CouplingKernel::Reference;
     case CouplingKernel::Fused:
       if (!device.is_cpu()) {
         throw std::invalid_argument("the fused coupling kernel runs on the CPU only, not on " + device.str());

@@ -129,8 +129,14 @@ TEST(CouplingStencil, TapsAreTheCircularlyShiftedSites) {
   EXPECT_EQ(mask.index_select(0, stencil.active_sites).sum().item<double>(), 0.0);
 }
 
-TEST(CouplingKernel, AutoIsFusedOnTheCpuOnly) {
+TEST(CouplingKernel, AutoIsFusedOnTheCpuOnlyForSmallGathers) {
   EXPECT_EQ(resolve_coupling_kernel(CouplingKernel::Auto, torch::kCPU), CouplingKernel::Fused);
+  // The tutorial's training batch (64 x 8 x 8 sites, 8 channels x 3 x 3, float32) gathers 1.2 MB.
+  EXPECT_EQ(resolve_coupling_kernel(CouplingKernel::Auto, torch::kCPU, 64 * 64 * 72 * 4), CouplingKernel::Fused);
+  EXPECT_EQ(resolve_coupling_kernel(CouplingKernel::Auto, torch::kCPU, kFusedGatherLimitBytes + 1),
+            CouplingKernel::Reference);
+  EXPECT_EQ(resolve_coupling_kernel(CouplingKernel::Fused, torch::kCPU, kFusedGatherLimitBytes + 1),
+            CouplingKernel::Fused);
   EXPECT_EQ(resolve_coupling_kernel(CouplingKernel::Auto, torch::Device(torch::kCUDA, 0)), CouplingKernel::Reference);
   EXPECT_THROW(resolve_coupling_kernel(CouplingKernel::Fused, torch::Device(torch::kCUDA, 0)), std::invalid_argument);
   EXPECT_EQ(parse_coupling_kernel("reference", "x"), CouplingKernel::Reference);
