@@ -1,7 +1,5 @@
 #include "flow/AffineCoupling.hpp"
 
-#include <algorithm>
-
 namespace flowlat {
 
 AffineCouplingImpl::AffineCouplingImpl(const Lattice& lattice, int parity, torch::nn::Sequential net)
@@ -16,14 +14,6 @@ AffineCouplingImpl::AffineCouplingImpl(const Lattice& lattice, int parity, torch
   for (const auto& child : net_->children()) {
     if (auto* relu = child->as<torch::nn::LeakyReLU>()) spec_.negative_slope = relu->options.negative_slope();
   }
-  // The widest convolution input decides the largest gather (see CouplingKernel.hpp).
-  for (const torch::Tensor& p : net_->parameters()) {
-    if (p.dim() >= 3) gather_values_per_site_ = std::max(gather_values_per_site_, p[0].numel());
-  }
-}
-
-int64_t AffineCouplingImpl::gather_bytes(const torch::Tensor& x) const {
-  return x.numel() * gather_values_per_site_ * static_cast<int64_t>(x.element_size());
 }
 
 std::pair<torch::Tensor, torch::Tensor> AffineCouplingImpl::shift_and_scale(const torch::Tensor& frozen) {
@@ -45,7 +35,7 @@ CouplingResult AffineCouplingImpl::fused(const torch::Tensor& x, CouplingDirecti
 }
 
 CouplingResult AffineCouplingImpl::forward(const torch::Tensor& x) {
-  if (resolve_coupling_kernel(kernel_, x.device(), gather_bytes(x)) == CouplingKernel::Fused) {
+  if (resolve_coupling_kernel(kernel_, x.device()) == CouplingKernel::Fused) {
     return fused(x, CouplingDirection::Forward);
   }
   const torch::Tensor frozen = frozen_mask_ * x;
@@ -55,7 +45,7 @@ CouplingResult AffineCouplingImpl::forward(const torch::Tensor& x) {
 }
 
 CouplingResult AffineCouplingImpl::reverse(const torch::Tensor& fx) {
-  if (resolve_coupling_kernel(kernel_, fx.device(), gather_bytes(fx)) == CouplingKernel::Fused) {
+  if (resolve_coupling_kernel(kernel_, fx.device()) == CouplingKernel::Fused) {
     return fused(fx, CouplingDirection::Reverse);
   }
   const torch::Tensor frozen = frozen_mask_ * fx;

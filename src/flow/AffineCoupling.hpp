@@ -34,14 +34,12 @@ class AffineCouplingImpl : public torch::nn::Module {
   // s and t on the active sites (zero on frozen ones).
   std::pair<torch::Tensor, torch::Tensor> shift_and_scale(const torch::Tensor& frozen);
   CouplingResult fused(const torch::Tensor& x, CouplingDirection direction);
-  int64_t gather_bytes(const torch::Tensor& x) const;  // largest fused-kernel gather for input x
 
   torch::Tensor frozen_mask_;  // 1 on frozen sites
   torch::Tensor active_mask_;  // 1 - frozen_mask_
   torch::nn::Sequential net_;
   FusedCouplingSpec spec_;
   CouplingKernel kernel_ = CouplingKernel::Auto;
-  int64_t gather_values_per_site_ = 0;  // k^d * widest input channels of the CNN
 };
 TORCH_MODULE(AffineCoupling);
 

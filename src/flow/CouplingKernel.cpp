@@ -4,11 +4,9 @@
 
 namespace flowlat {
 
-CouplingKernel resolve_coupling_kernel(CouplingKernel requested, const torch::Device& device, int64_t gather_bytes) {
+CouplingKernel resolve_coupling_kernel(CouplingKernel requested, const torch::Device& device) {
   switch (requested) {
-    case CouplingKernel::Auto:
-      return device.is_cpu() && gather_bytes <= kFusedGatherLimitBytes ? CouplingKernel::Fused
-                                                                       : CouplingKernel::Reference;
+    case CouplingKernel::Auto: return device.is_cpu() ? CouplingKernel::Fused : CouplingKernel::Reference;
     case CouplingKernel::Fused:
       if (!device.is_cpu()) {
         throw std::invalid_argument("the fused coupling kernel runs on the CPU only, not on " + device.str());

@@ -1,35 +1,31 @@
 #include "flow/FusedCoupling.hpp"
 
+#include "flow/ConvKernels.hpp"
+
 #include <algorithm>
 #include <cmath>
 #include <stdexcept>
 #include <type_traits>
 
-// OpenBLAS (Debian's libopenblas0-pthread) runs its own thread pool, sized
-// from the environment, not from at::set_num_threads: left alone it spins
-// two threads per rank on a 2-core machine. Weak: absent with another BLAS.
-extern "C" int openblas_get_num_threads(void) __attribute__((weak));
-extern "C" void openblas_set_num_threads(int) __attribute__((weak));
-
 namespace flowlat {
 namespace {
 using torch::autograd::AutogradContext;
 
-void match_blas_threads() {
-  if (openblas_get_num_threads == nullptr || openblas_set_num_threads == nullptr) return;
-  const int threads = at::get_num_threads();
-  if (openblas_get_num_threads() != threads) openblas_set_num_threads(threads);
-}
+// Bytes of one layer's activations per slice (a quarter of a 1 MB L2).
+constexpr int64_t kSliceBytes = int64_t{256} << 10;
+
 using torch::autograd::variable_list;
 
-// Conv weight [Cout, Cin, k...] as the GEMM operand [taps * Cin, Cout],
-// rows ordered (tap, channel) like a gathered row.
+namespace kernels = conv_kernels;
+
+// Conv weight [Cout, Cin, k...] as the kernels' wk [taps * Cin, Cout],
+// rows ordered (tap, channel) like the stencil's taps.
 torch::Tensor weight_matrix(const torch::Tensor& w) {
   std::vector<int64_t> order;
   for (int64_t d = 2; d < w.dim(); ++d) order.push_back(d);
   order.push_back(1);
   order.push_back(0);
-  return w.permute(order).reshape({-1, w.size(0)});
+  return w.permute(order).reshape({-1, w.size(0)}).contiguous();
 }
 
 // The gradient of weight_matrix(w), brought back to w's layout.
@@ -43,95 +39,82 @@ torch::Tensor weight_gradient(const torch::Tensor& g, const torch::Tensor& w) {
   return g.reshape(shape).permute(order).contiguous();
 }
 
-// C > 0: channels known at compile time (vectorised copies); 0: `channels`.
-template <typename T, int64_t C>
-void gather_kernel(const T* h, int64_t batch, int64_t volume, int64_t channels, const int64_t* table, int64_t entries,
-                   T* cols) {
-  const int64_t n = C > 0 ? C : channels;
-  for (int64_t b = 0; b < batch; ++b) {
-    const T* hb = h + b * volume * n;
-    for (int64_t i = 0; i < entries; ++i, cols += n) {
-      const T* source = hb + table[i] * n;
-      for (int64_t c = 0; c < n; ++c) cols[c] = source[c];
-    }
+// The network's convolutions, read off the parameters and the stencil.
+struct NetShape {
+  std::vector<torch::Tensor> wk;      // weight_matrix of each convolution
+  std::vector<torch::Tensor> wo;      // its transpose, contiguous
+  std::vector<torch::Tensor> biases;  // contiguous
+  std::vector<int64_t> channels;      // C_0 = 1, ..., C_n = 2
+  int64_t widest_site = 0;            // max C_l
+  int64_t layers() const { return static_cast<int64_t>(wk.size()); }
+  const torch::Tensor& table(int64_t l, const FusedCouplingSpec& spec) const {
+    return l + 1 == layers() ? spec.stencil.active_neighbours : spec.stencil.neighbours;
   }
-}
-
-template <typename T, int64_t C>
-void scatter_kernel(const T* cols, int64_t batch, int64_t volume, int64_t channels, const int64_t* table,
-                    int64_t entries, T* g) {
-  // Fixed order over (site, tap) per sample: results do not depend on the batch.
-  const int64_t n = C > 0 ? C : channels;
-  for (int64_t b = 0; b < batch; ++b) {
-    T* gb = g + b * volume * n;
-    for (int64_t i = 0; i < entries; ++i, cols += n) {
-      T* target = gb + table[i] * n;
-      for (int64_t c = 0; c < n; ++c) target[c] += cols[c];
-    }
+  kernels::ConvShape conv(int64_t l, const FusedCouplingSpec& spec, int64_t batch) const {
+    const torch::Tensor& t = table(l, spec);
+    return {batch, spec.stencil.volume, t.size(0), t.size(1), channels[l], channels[l + 1], t.data_ptr<int64_t>()};
   }
-}
+};
 
-// Calls kernel<C>() with the channel count as a template argument where common.
-template <typename F>
-void with_channels(int64_t channels, F&& kernel) {
-  switch (channels) {
-    case 1: kernel(std::integral_constant<int64_t, 1>{}); break;
-    case 2: kernel(std::integral_constant<int64_t, 2>{}); break;
-    case 4: kernel(std::integral_constant<int64_t, 4>{}); break;
-    case 8: kernel(std::integral_constant<int64_t, 8>{}); break;
-    case 16: kernel(std::integral_constant<int64_t, 16>{}); break;
-    default: kernel(std::integral_constant<int64_t, 0>{});
+NetShape net_shape(const std::vector<torch::Tensor>& params) {
+  NetShape shape;
+  for (size_t l = 0; l < params.size(); l += 2) {
+    shape.wk.push_back(weight_matrix(params[l]));
+    shape.wo.push_back(shape.wk.back().t().contiguous());
+    shape.biases.push_back(params[l + 1].contiguous());
+    shape.channels.push_back(params[l].size(1));
+    shape.widest_site = std::max(shape.widest_site, params[l].size(1));
   }
+  shape.channels.push_back(params[params.size() - 2].size(0));
+  shape.widest_site = std::max(shape.widest_site, shape.channels.back());
+  return shape;
 }
 
-// h [B, V, C] -> im2col rows [B * S, taps * C] for the S sites of `table`.
-torch::Tensor gather(const torch::Tensor& h, const torch::Tensor& table) {
-  const int64_t batch = h.size(0), volume = h.size(1), channels = h.size(2);
-  torch::Tensor cols = torch::empty({batch * table.size(0), table.size(1) * channels}, h.options());
-  AT_DISPATCH_FLOATING_TYPES(h.scalar_type(), "flowlat_gather", [&] {
-    with_channels(channels, [&](auto c) {
-      gather_kernel<scalar_t, decltype(c)::value>(h.data_ptr<scalar_t>(), batch, volume, channels,
-                                                  table.data_ptr<int64_t>(), table.numel(), cols.data_ptr<scalar_t>());
-    });
-  });
-  return cols;
-}
-
-// Adjoint of gather: rows [B * S, taps * C] summed back into [B, V, C].
-torch::Tensor scatter(const torch::Tensor& cols, const torch::Tensor& table, int64_t batch, int64_t volume) {
-  const int64_t channels = cols.size(1) / table.size(1);
-  torch::Tensor g = torch::zeros({batch, volume, channels}, cols.options());
-  AT_DISPATCH_FLOATING_TYPES(cols.scalar_type(), "flowlat_scatter", [&] {
-    with_channels(channels, [&](auto c) {
-      scatter_kernel<scalar_t, decltype(c)::value>(cols.data_ptr<scalar_t>(), batch, volume, channels,
-                                                   table.data_ptr<int64_t>(), table.numel(), g.data_ptr<scalar_t>());
-    });
-  });
-  return g;
+// Configurations per slice: a slice's activations (one layer) stay in the
+// per-core L2 cache while it runs through all convolutions.
+int64_t slice_configs(int64_t batch, int64_t volume, int64_t widest_site, int64_t element_size) {
+  return std::clamp<int64_t>(kSliceBytes / (volume * widest_site * element_size), 1, std::max<int64_t>(batch, 1));
 }
 
 struct NetPass {
-  std::vector<torch::Tensor> inputs;  // input of convolution l: [B, V, C_l]
+  std::vector<torch::Tensor> inputs;  // input of convolution l: [B, V, C_l] (kept for backward only)
   torch::Tensor out;                  // (s, t) on the active sites: [B * Va, 2]
 };
 
-NetPass run_net(const torch::Tensor& h0, const std::vector<torch::Tensor>& params, const FusedCouplingSpec& spec) {
-  const int64_t batch = h0.size(0), n = static_cast<int64_t>(params.size()) / 2;
+// The CNN on h0 [B, V, 1], slice by slice; `keep_inputs` keeps every layer's
+// input for the backward pass (otherwise two slice-sized buffers are reused).
+template <typename T>
+NetPass run_net(const torch::Tensor& h0, const FusedCouplingSpec& spec, const NetShape& shape, bool keep_inputs) {
+  const int64_t batch = h0.size(0), volume = spec.stencil.volume, n = shape.layers();
+  const int64_t n_active = spec.stencil.active_sites.numel();
+  const int64_t slice = slice_configs(batch, volume, shape.widest_site, h0.element_size());
   NetPass pass;
-  torch::Tensor h = h0;
-  for (int64_t l = 0; l < n; ++l) {
-    pass.inputs.push_back(h);
-    const bool last = l + 1 == n;
-    const torch::Tensor& table = last ? spec.stencil.active_neighbours : spec.stencil.neighbours;
-    torch::Tensor a = torch::addmm(params[2 * l + 1], gather(h, table), weight_matrix(params[2 * l]));
-    if (!last) {
-      at::leaky_relu_(a, spec.negative_slope);
-      h = a.view({batch, table.size(0), -1});
-    } else {
-      if (spec.activation == OutputActivation::Tanh) a.tanh_();
-      pass.out = a;
+  pass.out = torch::empty({batch * n_active, shape.channels[n]}, h0.options());
+  std::vector<torch::Tensor> hidden(2);
+  if (keep_inputs) {
+    pass.inputs.push_back(h0);
+    for (int64_t l = 1; l < n; ++l) pass.inputs.push_back(torch::empty({batch, volume, shape.channels[l]}, h0.options()));
+  } else {
+    for (auto& h : hidden) h = torch::empty({slice * volume * shape.widest_site}, h0.options());
+  }
+  for (int64_t b0 = 0; b0 < batch; b0 += slice) {
+    const kernels::ConvShape first = shape.conv(0, spec, std::min(slice, batch - b0));
+    const T* h = h0.data_ptr<T>() + b0 * volume;
+    for (int64_t l = 0; l < n; ++l) {
+      kernels::ConvShape conv = shape.conv(l, spec, first.batch);
+      const bool last = l + 1 == n;
+      T* out = last         ? pass.out.data_ptr<T>() + b0 * n_active * conv.cout
+               : keep_inputs ? pass.inputs[l + 1].data_ptr<T>() + b0 * volume * conv.cout
+                             : hidden[l % 2].data_ptr<T>();
+      // The final tanh runs afterwards as one vectorised LibTorch op.
+      const auto activation = last ? kernels::Activation::None : kernels::Activation::LeakyRelu;
+      kernels::forward(conv, h, shape.wk[l].data_ptr<T>(), shape.wo[l].data_ptr<T>(), shape.biases[l].data_ptr<T>(),
+                       activation,
+                       spec.negative_slope, out);
+      h = out;
     }
   }
+  if (spec.activation == OutputActivation::Tanh) pass.out.tanh_();
   return pass;
 }
 
@@ -191,30 +174,22 @@ void affine_backward_kernel(const T* x, const T* st, const T* g_y, const double*
   }
 }
 
-// g *= LeakyReLU'(a), read off its output h (h > 0 exactly where a > 0).
-void leaky_relu_backward_(torch::Tensor& g, const torch::Tensor& h, double slope) {
-  AT_DISPATCH_FLOATING_TYPES(g.scalar_type(), "flowlat_leaky_backward", [&] {
-    scalar_t* gp = g.data_ptr<scalar_t>();
-    const scalar_t* hp = h.data_ptr<scalar_t>();
-    const auto s = static_cast<scalar_t>(slope);
-    for (int64_t i = 0, n = g.numel(); i < n; ++i) {
-      if (!(hp[i] > 0)) gp[i] *= s;
-    }
-  });
-}
-
 struct CouplingPass {
   torch::Tensor y, log_det;
   NetPass net;
 };
 
 CouplingPass run_coupling(const torch::Tensor& x, const std::vector<torch::Tensor>& params,
-                          const FusedCouplingSpec& spec, CouplingDirection direction) {
+                          const FusedCouplingSpec& spec, CouplingDirection direction, bool keep_inputs) {
   const int64_t batch = x.size(0), volume = spec.stencil.volume;
   const torch::Tensor flat = x.reshape({batch, volume});
   const torch::Tensor frozen = spec.stencil.frozen.to(x.scalar_type());
   CouplingPass pass;
-  pass.net = run_net((flat * frozen).view({batch, volume, 1}), params, spec);
+  const torch::Tensor h0 = (flat * frozen).view({batch, volume, 1});
+  const NetShape shape = net_shape(params);
+  AT_DISPATCH_FLOATING_TYPES(x.scalar_type(), "flowlat_net", [&] {
+    pass.net = run_net<scalar_t>(h0, spec, shape, keep_inputs);
+  });
   torch::Tensor y = torch::empty_like(flat);
   pass.log_det = torch::empty({batch}, x.options().dtype(torch::kFloat64));
   AT_DISPATCH_FLOATING_TYPES(x.scalar_type(), "flowlat_affine", [&] {
@@ -227,26 +202,43 @@ CouplingPass run_coupling(const torch::Tensor& x, const std::vector<torch::Tenso
 }
 
 // Gradients of the network's parameters and of its input h0 (g_h0 is left
-// undefined when `input_grad` is false), from g_out at its output.
-std::vector<torch::Tensor> backward_net(torch::Tensor g_a, const std::vector<torch::Tensor>& inputs,
+// undefined when `input_grad` is false), from g_st at its output, slice by
+// slice like run_net.
+template <typename T>
+std::vector<torch::Tensor> backward_net(const torch::Tensor& g_st, const std::vector<torch::Tensor>& inputs,
                                         const std::vector<torch::Tensor>& params, const FusedCouplingSpec& spec,
                                         bool input_grad, torch::Tensor& g_h0) {
-  const int64_t n = static_cast<int64_t>(params.size()) / 2;
-  const int64_t batch = inputs[0].size(0), volume = spec.stencil.volume;
-  std::vector<torch::Tensor> grads(params.size());
-  for (int64_t l = n - 1; l >= 0; --l) {
-    const torch::Tensor& table = l + 1 == n ? spec.stencil.active_neighbours : spec.stencil.neighbours;
-    const torch::Tensor& w = params[2 * l];
-    grads[2 * l] = weight_gradient(torch::mm(gather(inputs[l], table).t(), g_a), w);
-    grads[2 * l + 1] = g_a.sum(0);
-    if (l == 0 && !input_grad) break;
-    torch::Tensor g_h = scatter(torch::mm(g_a, weight_matrix(w).t()), table, batch, volume);
-    if (l > 0) {
-      leaky_relu_backward_(g_h, inputs[l], spec.negative_slope);
-      g_a = g_h.view({batch * volume, -1});
-    } else {
-      g_h0 = g_h.view({batch, volume});
+  const NetShape shape = net_shape(params);
+  const int64_t n = shape.layers(), batch = inputs[0].size(0), volume = spec.stencil.volume;
+  const int64_t n_active = spec.stencil.active_sites.numel();
+  const int64_t slice = slice_configs(batch, volume, shape.widest_site, g_st.element_size());
+  const auto options = g_st.options();
+  std::vector<torch::Tensor> g_hidden{torch::empty({slice * volume * shape.widest_site}, options),
+                                      torch::empty({slice * volume * shape.widest_site}, options)};
+  std::vector<torch::Tensor> g_wk(n), g_biases(n);
+  for (int64_t l = 0; l < n; ++l) {
+    g_wk[l] = torch::zeros_like(shape.wk[l]);
+    g_biases[l] = torch::zeros({shape.channels[l + 1]}, options);
+  }
+  if (input_grad) g_h0 = torch::empty({batch, volume}, options);
+  for (int64_t b0 = 0; b0 < batch; b0 += slice) {
+    const int64_t m = std::min(slice, batch - b0);
+    const T* g = g_st.data_ptr<T>() + b0 * n_active * shape.channels[n];
+    for (int64_t l = n - 1; l >= 0; --l) {
+      const kernels::ConvShape conv = shape.conv(l, spec, m);
+      const T* h = inputs[l].data_ptr<T>() + b0 * volume * conv.cin;
+      kernels::weight_gradient(conv, h, g, g_wk[l].data_ptr<T>(), g_biases[l].data_ptr<T>());
+      if (l == 0 && !input_grad) break;
+      T* g_h = l > 0 ? g_hidden[l % 2].data_ptr<T>() : g_h0.data_ptr<T>() + b0 * volume;
+      kernels::input_gradient(conv, g, shape.wk[l].data_ptr<T>(), shape.wo[l].data_ptr<T>(), g_h);
+      if (l > 0) kernels::leaky_relu_backward(g_h, h, m * volume * conv.cin, spec.negative_slope);
+      g = g_h;
     }
+  }
+  std::vector<torch::Tensor> grads(params.size());
+  for (int64_t l = 0; l < n; ++l) {
+    grads[2 * l] = weight_gradient(g_wk[l], params[2 * l]);
+    grads[2 * l + 1] = g_biases[l];
   }
   return grads;
 }
@@ -255,7 +247,7 @@ struct FusedCouplingFunction : public torch::autograd::Function<FusedCouplingFun
   static variable_list forward(AutogradContext* ctx, const torch::Tensor& x, at::TensorList params,
                                const FusedCouplingSpec* spec, int64_t direction) {
     const std::vector<torch::Tensor> list(params.begin(), params.end());
-    CouplingPass pass = run_coupling(x, list, *spec, static_cast<CouplingDirection>(direction));
+    CouplingPass pass = run_coupling(x, list, *spec, static_cast<CouplingDirection>(direction), true);
     std::vector<torch::Tensor> saved{x};
     saved.insert(saved.end(), list.begin(), list.end());
     ctx->save_for_backward(saved);
@@ -305,7 +297,10 @@ struct FusedCouplingFunction : public torch::autograd::Function<FusedCouplingFun
     torch::Tensor g_h0;
     const bool input_grad = ctx->needs_input_grad(0);
     variable_list result{torch::Tensor()};
-    const std::vector<torch::Tensor> param_grads = backward_net(g_st, inputs, params, *spec, input_grad, g_h0);
+    std::vector<torch::Tensor> param_grads;
+    AT_DISPATCH_FLOATING_TYPES(x.scalar_type(), "flowlat_net_backward", [&] {
+      param_grads = backward_net<scalar_t>(g_st, inputs, params, *spec, input_grad, g_h0);
+    });
     if (input_grad) result[0] = (g_x + g_h0 * spec->stencil.frozen.to(x.scalar_type())).view(x.sizes());
     result.insert(result.end(), param_grads.begin(), param_grads.end());
     result.emplace_back();  // spec
@@ -323,12 +318,11 @@ std::pair<torch::Tensor, torch::Tensor> fused_coupling(const torch::Tensor& x, c
     throw std::invalid_argument("fused_coupling: float32 or float64 only");
   }
   if (x.numel() != x.size(0) * spec.stencil.volume) throw std::invalid_argument("fused_coupling: wrong lattice");
-  match_blas_threads();
   const torch::Tensor input = x.contiguous();
   bool record = torch::GradMode::is_enabled() && input.requires_grad();
   for (const auto& p : params) record = record || (torch::GradMode::is_enabled() && p.requires_grad());
   if (!record) {
-    CouplingPass pass = run_coupling(input, params, spec, direction);
+    CouplingPass pass = run_coupling(input, params, spec, direction, false);
     return {pass.y, pass.log_det};
   }
   const variable_list out =

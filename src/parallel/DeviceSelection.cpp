@@ -2,6 +2,12 @@
 
 #include <stdexcept>
 
+// OpenBLAS (Debian's libopenblas0-pthread) runs its own thread pool, sized
+// from the environment, not from at::set_num_threads: left alone it spins
+// two threads per rank on a 2-core machine. Weak: absent with another BLAS.
+extern "C" int openblas_get_num_threads(void) __attribute__((weak));
+extern "C" void openblas_set_num_threads(int) __attribute__((weak));
+
 namespace flowlat {
 
 torch::Device select_device(DeviceKind kind, const Communicator& comm) {
@@ -18,6 +24,10 @@ torch::Device select_device(DeviceKind kind, const Communicator& comm) {
 
 void configure_threads(int64_t threads_per_rank) {
   torch::set_num_threads(static_cast<int>(threads_per_rank));
+  if (openblas_get_num_threads != nullptr && openblas_set_num_threads != nullptr &&
+      openblas_get_num_threads() != threads_per_rank) {
+    openblas_set_num_threads(static_cast<int>(threads_per_rank));
+  }
 }
 
 torch::Dtype to_dtype(Precision precision) {

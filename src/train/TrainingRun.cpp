@@ -6,6 +6,7 @@
 #include <optional>
 
 #include "BuildInfo.hpp"
+#include "flow/ConvKernels.hpp"
 #include "parallel/CollectiveError.hpp"
 #include "parallel/DeviceSelection.hpp"
 #include "parallel/StopMonitor.hpp"
@@ -116,9 +117,9 @@ StopRequest train_until_done_or_stopped(const Config& config, const RunDirectory
 void print_run_header(const char* command, const Config& config, const Communicator& comm,
                       const std::string& device) {
   if (!comm.is_root()) return;
-  std::printf("flowlat %s (commit %s) %s: %d rank(s), device %s, %s, %lld thread(s) per rank\n", kVersion,
-              kGitCommit, command, comm.size(), device.c_str(), to_string(config.run.precision),
-              static_cast<long long>(config.run.threads_per_rank));
+  std::printf("flowlat %s (commit %s) %s: %d rank(s), device %s, %s, %lld thread(s) per rank, %s CPU kernels\n",
+              kVersion, kGitCommit, command, comm.size(), device.c_str(), to_string(config.run.precision),
+              static_cast<long long>(config.run.threads_per_rank), conv_kernels::instruction_set());
   std::printf("--- resolved configuration (%s) ---\n%s---\n", config.source_file.c_str(),
               config.resolved_yaml().c_str());
   std::fflush(stdout);

@@ -1,0 +1,127 @@
+#include "flow/ConvKernels.hpp"
+
+namespace flowlat::conv_kernels {
+
+#define FLOWLAT_DECLARE_KERNELS                                                                              \
+  void forward(const ConvShape&, const float*, const float*, const float*, const float*, Activation, double,     \
+               float*);                                                                                       \
+  void forward(const ConvShape&, const double*, const double*, const double*, const double*, Activation, double, \
+               double*);                                                                                      \
+  void input_gradient(const ConvShape&, const float*, const float*, const float*, float*);                  \
+  void input_gradient(const ConvShape&, const double*, const double*, const double*, double*);              \
+  void weight_gradient(const ConvShape&, const float*, const float*, float*, float*);                       \
+  void weight_gradient(const ConvShape&, const double*, const double*, double*, double*);                   \
+  void leaky_relu_backward(float*, const float*, int64_t, double);                                          \
+  void leaky_relu_backward(double*, const double*, int64_t, double);
+
+namespace generic {
+FLOWLAT_DECLARE_KERNELS
+}
+#if defined(FLOWLAT_AVX2_KERNELS)
+namespace avx2 {
+FLOWLAT_DECLARE_KERNELS
+}
+#endif
+#if defined(FLOWLAT_AVX512_KERNELS)
+namespace avx512 {
+FLOWLAT_DECLARE_KERNELS
+}
+#endif
+#undef FLOWLAT_DECLARE_KERNELS
+
+namespace {
+enum class InstructionSet { Generic, Avx2, Avx512 };
+
+InstructionSet detect() {
+#if defined(FLOWLAT_AVX512_KERNELS)
+  if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("fma")) return InstructionSet::Avx512;
+#endif
+#if defined(FLOWLAT_AVX2_KERNELS)
+  if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) return InstructionSet::Avx2;
+#endif
+  return InstructionSet::Generic;
+}
+
+InstructionSet kInstructionSet = detect();
+
+bool supported(InstructionSet set) {
+  bool ok = set == InstructionSet::Generic;
+#if defined(FLOWLAT_AVX2_KERNELS)
+  ok = ok || (set == InstructionSet::Avx2 && __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma"));
+#endif
+#if defined(FLOWLAT_AVX512_KERNELS)
+  ok = ok || (set == InstructionSet::Avx512 && __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("fma"));
+#endif
+  return ok;
+}
+}  // namespace
+
+#if defined(FLOWLAT_AVX512_KERNELS)
+#define FLOWLAT_CALL_AVX512(call) \
+  if (kInstructionSet == InstructionSet::Avx512) return avx512::call;
+#else
+#define FLOWLAT_CALL_AVX512(call)
+#endif
+#if defined(FLOWLAT_AVX2_KERNELS)
+#define FLOWLAT_CALL_AVX2(call) \
+  if (kInstructionSet == InstructionSet::Avx2) return avx2::call;
+#else
+#define FLOWLAT_CALL_AVX2(call)
+#endif
+#define FLOWLAT_DISPATCH(call) \
+  FLOWLAT_CALL_AVX512(call)    \
+  FLOWLAT_CALL_AVX2(call)      \
+  return generic::call
+
+void forward(const ConvShape& s, const float* h, const float* wk, const float* wo, const float* bias, Activation a,
+             double slope, float* out) {
+  FLOWLAT_DISPATCH(forward(s, h, wk, wo, bias, a, slope, out));
+}
+void forward(const ConvShape& s, const double* h, const double* wk, const double* wo, const double* bias,
+             Activation a, double slope, double* out) {
+  FLOWLAT_DISPATCH(forward(s, h, wk, wo, bias, a, slope, out));
+}
+void input_gradient(const ConvShape& s, const float* g, const float* wk, const float* wo, float* g_h) {
+  FLOWLAT_DISPATCH(input_gradient(s, g, wk, wo, g_h));
+}
+void input_gradient(const ConvShape& s, const double* g, const double* wk, const double* wo, double* g_h) {
+  FLOWLAT_DISPATCH(input_gradient(s, g, wk, wo, g_h));
+}
+void weight_gradient(const ConvShape& s, const float* h, const float* g, float* g_wk, float* g_bias) {
+  FLOWLAT_DISPATCH(weight_gradient(s, h, g, g_wk, g_bias));
+}
+void weight_gradient(const ConvShape& s, const double* h, const double* g, double* g_wk, double* g_bias) {
+  FLOWLAT_DISPATCH(weight_gradient(s, h, g, g_wk, g_bias));
+}
+void leaky_relu_backward(float* g, const float* h, int64_t n, double slope) {
+  FLOWLAT_DISPATCH(leaky_relu_backward(g, h, n, slope));
+}
+void leaky_relu_backward(double* g, const double* h, int64_t n, double slope) {
+  FLOWLAT_DISPATCH(leaky_relu_backward(g, h, n, slope));
+}
+#undef FLOWLAT_DISPATCH
+#undef FLOWLAT_CALL_AVX2
+#undef FLOWLAT_CALL_AVX512
+
+const char* instruction_set() {
+  switch (kInstructionSet) {
+    case InstructionSet::Avx512: return "avx512";
+    case InstructionSet::Avx2: return "avx2";
+    case InstructionSet::Generic: break;
+  }
+  return "generic";
+}
+
+bool use_instruction_set(const char* name) {
+  const char* names[] = {"generic", "avx2", "avx512"};
+  const InstructionSet sets[] = {InstructionSet::Generic, InstructionSet::Avx2, InstructionSet::Avx512};
+  for (int i = 0; i < 3; ++i) {
+    if (__builtin_strcmp(name, names[i]) == 0 && supported(sets[i])) {
+      kInstructionSet = sets[i];
+      return true;
+    }
+  }
+  return false;
+}
+
+}  // namespace flowlat::conv_kernels
