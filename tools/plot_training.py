@@ -11,21 +11,16 @@ Draws each curve raw (faint) and as a moving average over 15 steps, like the
 tutorial's live plot; ESS on [0, 1] on the left axis, loss on a twin right axis.
 
   python3 tools/plot_training.py runs/phi4_L8            # -> runs/phi4_L8/training.png
-  python3 tools/plot_training.py runs/phi4_L8/history.csv --out /tmp/t.png --window 15
+  python3 tools/plot_training.py runs/phi4_L8/history.csv --out runs/phi4_L8/training.png --window 15
 """
 import os
 import sys
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from debian_python import use_debian_python  # noqa: E402
+
 if __name__ == "__main__":
-    # Debian's python3-numpy/matplotlib live under /usr/bin/python3; a python3
-    # found earlier on PATH (pyenv, a venv) does not see them.
-    try:
-        import numpy  # noqa: F401
-    except ImportError:
-        if (os.path.exists("/usr/bin/python3")
-                and os.path.realpath(sys.executable) != os.path.realpath("/usr/bin/python3")):
-            os.execv("/usr/bin/python3", ["/usr/bin/python3"] + sys.argv)
-        raise
+    use_debian_python("numpy")
 
 import argparse
 import csv

@@ -1,11 +1,12 @@
 #pragma once
 // The fused CPU kernel of one affine coupling layer (see AffineCoupling):
-// the CNN's circular convolutions as stencil gathers (CouplingStencil) plus
-// one GEMM each, LeakyReLU/tanh in place, and the affine update, with a
-// hand-written backward (a torch::autograd::Function). Exploits the
-// checkerboard: the last convolution is evaluated on the active sites only.
-// LibTorch's small convolutions are dispatch- and padding-bound here (and
-// take a slow path in float64); this is several times faster on the CPU.
+// the CNN's circular convolutions as direct stencil loops (ConvKernels, on
+// CouplingStencil's neighbour tables) with the LeakyReLU fused in, the
+// affine update, and a hand-written backward (a torch::autograd::Function).
+// Exploits the checkerboard: the last convolution is evaluated on the
+// active sites only. The batch runs in slices whose activations stay in
+// the L2 cache. LibTorch's small convolutions are dispatch- and
+// padding-bound here (and take a slow path in float64).
 #include <torch/torch.h>
 
 #include <vector>

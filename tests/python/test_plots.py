@@ -11,16 +11,11 @@ checks the estimators against direct computations.
 import os
 import sys
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "tools"))
+from debian_python import use_debian_python  # noqa: E402
+
 if __name__ == "__main__":
-    # Debian's python3-numpy/h5py/torch live under /usr/bin/python3; a python3
-    # found earlier on PATH (pyenv, a venv) does not see them.
-    try:
-        import numpy  # noqa: F401
-    except ImportError:
-        if (os.path.exists("/usr/bin/python3")
-                and os.path.realpath(sys.executable) != os.path.realpath("/usr/bin/python3")):
-            os.execv("/usr/bin/python3", ["/usr/bin/python3"] + sys.argv)
-        raise
+    use_debian_python("numpy")
 
 import json
 import subprocess

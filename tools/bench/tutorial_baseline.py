@@ -24,16 +24,11 @@ Prints one JSON line on stdout; --print-every K logs training to stderr.
 import os
 import sys
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+from debian_python import use_debian_python  # noqa: E402
+
 if __name__ == "__main__":
-    # Debian's python3-torch lives under /usr/bin/python3; a python3 found
-    # earlier on PATH (pyenv, a venv) does not see it.
-    try:
-        import torch  # noqa: F401
-    except ImportError:
-        if (os.path.exists("/usr/bin/python3")
-                and os.path.realpath(sys.executable) != os.path.realpath("/usr/bin/python3")):
-            os.execv("/usr/bin/python3", ["/usr/bin/python3"] + sys.argv)
-        raise
+    use_debian_python("torch")
 
 import argparse
 import json
