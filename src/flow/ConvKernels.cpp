@@ -1,5 +1,9 @@
 #include "flow/ConvKernels.hpp"
 
+#include <cstdlib>
+#include <stdexcept>
+#include <string>
+
 namespace flowlat::conv_kernels {
 
 #define FLOWLAT_DECLARE_KERNELS                                                                              \
@@ -112,9 +116,25 @@ const char* instruction_set() {
   return "generic";
 }
 
+namespace {
+const char* const kNames[] = {"generic", "avx2", "avx512"};
+const InstructionSet kSets[] = {InstructionSet::Generic, InstructionSet::Avx2, InstructionSet::Avx512};
+}  // namespace
+
+void select_from_environment() {
+  const char* requested = std::getenv("FLOWLAT_CPU_KERNELS");
+  if (requested == nullptr || use_instruction_set(requested)) return;
+  std::string available;
+  for (int i = 0; i < 3; ++i) {
+    if (supported(kSets[i])) available += std::string(available.empty() ? "" : ", ") + kNames[i];
+  }
+  throw std::invalid_argument("FLOWLAT_CPU_KERNELS=" + std::string(requested) +
+                              ": not available in this build on this CPU (available: " + available + ")");
+}
+
 bool use_instruction_set(const char* name) {
-  const char* names[] = {"generic", "avx2", "avx512"};
-  const InstructionSet sets[] = {InstructionSet::Generic, InstructionSet::Avx2, InstructionSet::Avx512};
+  const char* const* names = kNames;
+  const InstructionSet* sets = kSets;
   for (int i = 0; i < 3; ++i) {
     if (__builtin_strcmp(name, names[i]) == 0 && supported(sets[i])) {
       kInstructionSet = sets[i];

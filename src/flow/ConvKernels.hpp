@@ -53,6 +53,11 @@ void leaky_relu_backward(double* g, const double* h, int64_t n, double slope);
 // CPU has, unless chosen below). Local.
 const char* instruction_set();
 
+// Applies the environment variable FLOWLAT_CPU_KERNELS (generic, avx2,
+// avx512) if it is set; throws std::invalid_argument naming the variable,
+// its value and the sets this build and CPU offer otherwise. Local.
+void select_from_environment();
+
 // Runs the loops built for `name` ("generic", "avx2", "avx512") from now on;
 // false (nothing changes) if this build or CPU lacks them. For tests and
 // benchmarks; not thread-safe against running kernels. Local.

@@ -2,6 +2,8 @@
 
 #include <stdexcept>
 
+#include "flow/ConvKernels.hpp"
+
 // OpenBLAS (Debian's libopenblas0-pthread) runs its own thread pool, sized
 // from the environment, not from at::set_num_threads: left alone it spins
 // two threads per rank on a 2-core machine. Weak: absent with another BLAS.
@@ -11,6 +13,7 @@ extern "C" void openblas_set_num_threads(int) __attribute__((weak));
 namespace flowlat {
 
 torch::Device select_device(DeviceKind kind, const Communicator& comm) {
+  conv_kernels::select_from_environment();
   const int local_rank = comm.local_rank();
   const bool have_cuda = torch::cuda::is_available();
   if (kind == DeviceKind::Cpu || (kind == DeviceKind::Auto && !have_cuda)) return torch::Device(torch::kCPU);

@@ -7,8 +7,9 @@
 
 namespace flowlat {
 
-// The device this rank drives; throws if cuda is asked for and absent.
-// Collective (node-local rank).
+// The device this rank drives, and the CPU kernels' instruction set
+// (FLOWLAT_CPU_KERNELS, ConvKernels.hpp); throws if cuda is asked for and
+// absent or the kernels are not available. Collective (node-local rank).
 torch::Device select_device(DeviceKind kind, const Communicator& comm);
 
 // Intra-op threads for this rank: the configured run.threads_per_rank. Local.

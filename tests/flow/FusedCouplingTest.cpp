@@ -2,6 +2,7 @@
 // log-Jacobians and gradients (parameters and inputs), both directions,
 // 1d/2d/3d, kernel sizes 3 and 5, float64 and float32; and its index tables.
 #include <gtest/gtest.h>
+#include <stdlib.h>
 #include <torch/torch.h>
 
 #include "flow/ConvKernels.hpp"
@@ -134,6 +135,29 @@ TEST(FusedCoupling, EveryInstructionSetMatchesLibTorchAcrossSlices) {
     ASSERT_TRUE(conv_kernels::use_instruction_set(best.c_str()));
   }
   EXPECT_FALSE(conv_kernels::use_instruction_set("sse9"));
+}
+
+// FLOWLAT_CPU_KERNELS picks the loops; a set this CPU lacks is refused by name.
+TEST(ConvKernels, EnvironmentChoosesTheInstructionSet) {
+  const std::string best = conv_kernels::instruction_set();
+  ASSERT_EQ(setenv("FLOWLAT_CPU_KERNELS", "generic", 1), 0);
+  conv_kernels::select_from_environment();
+  EXPECT_STREQ(conv_kernels::instruction_set(), "generic");
+  ASSERT_EQ(setenv("FLOWLAT_CPU_KERNELS", "sse9", 1), 0);
+  try {
+    conv_kernels::select_from_environment();
+    ADD_FAILURE() << "an unknown instruction set must be refused";
+  } catch (const std::invalid_argument& e) {
+    EXPECT_NE(std::string(e.what()).find("FLOWLAT_CPU_KERNELS=sse9: not available in this build on this CPU "
+                                         "(available: generic"),
+              std::string::npos)
+        << e.what();
+  }
+  EXPECT_STREQ(conv_kernels::instruction_set(), "generic");  // unchanged by the refusal
+  unsetenv("FLOWLAT_CPU_KERNELS");
+  conv_kernels::select_from_environment();  // unset: no change
+  EXPECT_STREQ(conv_kernels::instruction_set(), "generic");
+  ASSERT_TRUE(conv_kernels::use_instruction_set(best.c_str()));
 }
 
 // A sample's results must not depend on the batch it is computed in
