@@ -35,19 +35,10 @@ FLOWLAT_DECLARE_KERNELS
 
 namespace {
 enum class InstructionSet { Generic, Avx2, Avx512 };
+const char* const kNames[] = {"generic", "avx2", "avx512"};
+const InstructionSet kSets[] = {InstructionSet::Generic, InstructionSet::Avx2, InstructionSet::Avx512};
 
-InstructionSet detect() {
-#if defined(FLOWLAT_AVX512_KERNELS)
-  if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("fma")) return InstructionSet::Avx512;
-#endif
-#if defined(FLOWLAT_AVX2_KERNELS)
-  if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) return InstructionSet::Avx2;
-#endif
-  return InstructionSet::Generic;
-}
-
-InstructionSet kInstructionSet = detect();
-
+// Whether this build has the loops for `set` and this CPU can run them.
 bool supported(InstructionSet set) {
   bool ok = set == InstructionSet::Generic;
 #if defined(FLOWLAT_AVX2_KERNELS)
@@ -58,6 +49,16 @@ bool supported(InstructionSet set) {
 #endif
   return ok;
 }
+
+// The best supported set (kSets is ordered from worst to best).
+InstructionSet detect() {
+  for (int i = 2; i > 0; --i) {
+    if (supported(kSets[i])) return kSets[i];
+  }
+  return InstructionSet::Generic;
+}
+
+InstructionSet kInstructionSet = detect();
 }  // namespace
 
 #if defined(FLOWLAT_AVX512_KERNELS)
@@ -116,11 +117,6 @@ const char* instruction_set() {
   return "generic";
 }
 
-namespace {
-const char* const kNames[] = {"generic", "avx2", "avx512"};
-const InstructionSet kSets[] = {InstructionSet::Generic, InstructionSet::Avx2, InstructionSet::Avx512};
-}  // namespace
-
 void select_from_environment() {
   const char* requested = std::getenv("FLOWLAT_CPU_KERNELS");
   if (requested == nullptr || use_instruction_set(requested)) return;
@@ -133,11 +129,9 @@ void select_from_environment() {
 }
 
 bool use_instruction_set(const char* name) {
-  const char* const* names = kNames;
-  const InstructionSet* sets = kSets;
   for (int i = 0; i < 3; ++i) {
-    if (__builtin_strcmp(name, names[i]) == 0 && supported(sets[i])) {
-      kInstructionSet = sets[i];
+    if (__builtin_strcmp(name, kNames[i]) == 0 && supported(kSets[i])) {
+      kInstructionSet = kSets[i];
       return true;
     }
   }

@@ -2,8 +2,6 @@
 // only where the CPU has both (ConvKernels.cpp checks at run time).
 #include "flow/ConvKernels.hpp"
 
-#include <type_traits>
-
 #if defined(FLOWLAT_AVX2_KERNELS)
 namespace flowlat::conv_kernels::avx2 {
 #include "flow/ConvKernels.inc"

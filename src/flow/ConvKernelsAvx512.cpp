@@ -3,8 +3,6 @@
 // 8-lane double vector is one register there, two halves under AVX2.
 #include "flow/ConvKernels.hpp"
 
-#include <type_traits>
-
 #if defined(FLOWLAT_AVX512_KERNELS)
 namespace flowlat::conv_kernels::avx512 {
 #include "flow/ConvKernels.inc"

@@ -1,8 +1,6 @@
 // The convolution loops for any CPU (ConvKernels.inc).
 #include "flow/ConvKernels.hpp"
 
-#include <type_traits>
-
 namespace flowlat::conv_kernels::generic {
 #include "flow/ConvKernels.inc"
 }  // namespace flowlat::conv_kernels::generic

@@ -1,22 +1,19 @@
 #include "flow/FusedCoupling.hpp"
 
-#include "flow/ConvKernels.hpp"
-
 #include <algorithm>
 #include <cmath>
 #include <stdexcept>
-#include <type_traits>
+
+#include "flow/ConvKernels.hpp"
 
 namespace flowlat {
 namespace {
 using torch::autograd::AutogradContext;
+using torch::autograd::variable_list;
+namespace kernels = conv_kernels;
 
 // Bytes of one layer's activations per slice (a quarter of a 1 MB L2).
 constexpr int64_t kSliceBytes = int64_t{256} << 10;
-
-using torch::autograd::variable_list;
-
-namespace kernels = conv_kernels;
 
 // Conv weight [Cout, Cin, k...] as the kernels' wk [taps * Cin, Cout],
 // rows ordered (tap, channel) like the stencil's taps.
@@ -98,10 +95,10 @@ NetPass run_net(const torch::Tensor& h0, const FusedCouplingSpec& spec, const Ne
     for (auto& h : hidden) h = torch::empty({slice * volume * shape.widest_site}, h0.options());
   }
   for (int64_t b0 = 0; b0 < batch; b0 += slice) {
-    const kernels::ConvShape first = shape.conv(0, spec, std::min(slice, batch - b0));
+    const int64_t m = std::min(slice, batch - b0);
     const T* h = h0.data_ptr<T>() + b0 * volume;
     for (int64_t l = 0; l < n; ++l) {
-      kernels::ConvShape conv = shape.conv(l, spec, first.batch);
+      const kernels::ConvShape conv = shape.conv(l, spec, m);
       const bool last = l + 1 == n;
       T* out = last         ? pass.out.data_ptr<T>() + b0 * n_active * conv.cout
                : keep_inputs ? pass.inputs[l + 1].data_ptr<T>() + b0 * volume * conv.cout
@@ -109,8 +106,7 @@ NetPass run_net(const torch::Tensor& h0, const FusedCouplingSpec& spec, const Ne
       // The final tanh runs afterwards as one vectorised LibTorch op.
       const auto activation = last ? kernels::Activation::None : kernels::Activation::LeakyRelu;
       kernels::forward(conv, h, shape.wk[l].data_ptr<T>(), shape.wo[l].data_ptr<T>(), shape.biases[l].data_ptr<T>(),
-                       activation,
-                       spec.negative_slope, out);
+                       activation, spec.negative_slope, out);
       h = out;
     }
   }

@@ -70,15 +70,20 @@ void expect_same(const Evaluation& fused, const Evaluation& reference, double to
   }
 }
 
+// Five random configurations on the case's lattice.
+torch::Tensor random_batch(const Case& c, torch::Dtype dtype) {
+  std::vector<int64_t> batch{5};
+  batch.insert(batch.end(), c.shape.begin(), c.shape.end());
+  return torch::randn(batch, dtype);
+}
+
 const std::vector<Case> kCases{{{8, 8}, {8, 8}, 3, true},  {{6}, {4}, 5, true},        {{4, 4, 4}, {3, 5}, 3, true},
                                {{4, 6}, {}, 3, false},     {{6, 6}, {4, 4, 4}, 5, true}, {{2, 4}, {4}, 3, true}};
 
 TEST(FusedCoupling, MatchesLibTorchModulesInFloat64) {
   for (const Case& c : kCases) {
     NormalizingFlow flow = make_flow(c, torch::kFloat64);
-    std::vector<int64_t> batch{5};
-    batch.insert(batch.end(), c.shape.begin(), c.shape.end());
-    const torch::Tensor z = torch::randn(batch, torch::kFloat64);
+    const torch::Tensor z = random_batch(c, torch::kFloat64);
     for (bool reverse : {false, true}) {
       const std::string what = std::to_string(c.shape.size()) + "d kernel " + std::to_string(c.kernel) +
                                (reverse ? " reverse" : " forward");
@@ -91,9 +96,7 @@ TEST(FusedCoupling, MatchesLibTorchModulesInFloat64) {
 TEST(FusedCoupling, MatchesLibTorchModulesInFloat32) {
   for (const Case& c : kCases) {
     NormalizingFlow flow = make_flow(c, torch::kFloat32);
-    std::vector<int64_t> batch{5};
-    batch.insert(batch.end(), c.shape.begin(), c.shape.end());
-    const torch::Tensor z = torch::randn(batch, torch::kFloat32);
+    const torch::Tensor z = random_batch(c, torch::kFloat32);
     expect_same(evaluate(flow, CouplingKernel::Fused, z, false), evaluate(flow, CouplingKernel::Reference, z, false),
                 2e-5, std::to_string(c.shape.size()) + "d float32");
   }
