@@ -15,7 +15,7 @@ void CommandRegistry::run_selected(const Communicator& comm) const {
 
 void ConfigOptions::add_to(CLI::App* command) {
   command->add_option("config", config_file, "YAML configuration file")->required()->check(CLI::ExistingFile);
-  command->add_option("--set", overrides, "override a key: --set train.lr=5e-4 (repeatable)");
+  command->add_option("--set", overrides, "override a key: --set train.lr=5e-4 (repeatable; `flowlat keys` lists them)");
   command->add_flag("--force", force, "overwrite an existing output");
 }
 
@@ -31,6 +31,7 @@ void register_commands(CLI::App& app, CommandRegistry& registry) {
   register_analyze(app, registry);
   register_hmc(app, registry);
   register_run(app, registry);
+  register_keys(app, registry);
 }
 
 }  // namespace flowlat

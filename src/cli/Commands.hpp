@@ -41,5 +41,6 @@ void register_sample(CLI::App& app, CommandRegistry& registry);
 void register_analyze(CLI::App& app, CommandRegistry& registry);
 void register_hmc(CLI::App& app, CommandRegistry& registry);
 void register_run(CLI::App& app, CommandRegistry& registry);
+void register_keys(CLI::App& app, CommandRegistry& registry);
 
 }  // namespace flowlat

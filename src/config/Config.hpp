@@ -1,6 +1,12 @@
 #pragma once
 // The parameter store: parsed from YAML (plus --set overrides), validated,
 // then frozen. Every output records resolved_yaml(), and restarts compare it.
+//
+// The keys of each section are one table, src/config/keys/<section>.def:
+// one row per key gives its C++ field, default, check, resume policy and
+// help text. The section structs below, the parser, the resolved YAML,
+// `flowlat keys` and the restart rules are all generated from those rows,
+// so adding a key is one row.
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -10,64 +16,61 @@ namespace flowlat {
 enum class DeviceKind { Cpu, Cuda, Auto };
 enum class Precision { Float32, Float64 };
 enum class ResumeMode { Never, Auto };  // run.resume: auto continues from the newest valid checkpoint
+// Molecular-dynamics integrator of one HMC trajectory.
+//   Leapfrog: 1 force evaluation per step, dH = O(step^2).
+//   Omelyan:  2nd-order minimum-norm (lambda = 0.1931833...), 2 force
+//             evaluations per step, a ~10x smaller dH coefficient.
+enum class HmcIntegrator { Leapfrog, Omelyan };
 
+// run.max_walltime: written as seconds or [D-]HH:MM:SS, kept in seconds.
+struct WallTime {
+  double seconds = 0.0;  // 0: no limit
+};
+
+// Whether a resolved default is a plain value, must be given, or is
+// derived from other input (run.output_dir from the file name).
+enum class Requirement { Required, Optional, Derived };
+
+// The restarts on which a key may differ from the stored configuration
+// (README: checkpoints and restart). A bit set.
+enum class Changeable : unsigned {
+  Never = 0,
+  OnTrainResume = 1,   // flowlat train --resume (checkpoint)
+  OnSampleResume = 2,  // flowlat sample --resume (ensemble file)
+  OnHmcResume = 4,     // flowlat hmc --resume (HMC ensemble file)
+  Always = 7,
+};
+constexpr Changeable operator|(Changeable a, Changeable b) {
+  return static_cast<Changeable>(static_cast<unsigned>(a) | static_cast<unsigned>(b));
+}
+constexpr bool includes(Changeable set, Changeable one) {
+  return (static_cast<unsigned>(set) & static_cast<unsigned>(one)) != 0;
+}
+
+// The section structs, one field per row of the section's table.
+#define FLOWLAT_KEY(section, name, Type, default_value, ...) Type name = default_value;
 struct LatticeConfig {
-  std::vector<int64_t> shape;  // each extent even, 1 <= d <= 3
+#include "config/keys/lattice.def"
 };
-
 struct ActionConfig {
-  std::string kind;  // "phi4"
-  double m2 = 0.0;
-  double lambda = 0.0;
+#include "config/keys/action.def"
 };
-
 struct FlowConfig {
-  int64_t n_layers = 16;
-  std::vector<int64_t> hidden_channels{8, 8};
-  int64_t kernel_size = 3;
-  bool final_tanh = true;
+#include "config/keys/flow.def"
 };
-
 struct TrainConfig {
-  int64_t steps = 2500;
-  int64_t batch_size = 64;  // global batch, split across ranks
-  double lr = 1.0e-3;
-  uint64_t seed = 1234;
-  int64_t log_every = 100;
-  int64_t check_every = 100;        // cross-rank parameter checksum period
-  int64_t max_skipped_steps = 10;   // consecutive non-finite steps before giving up
-  int64_t checkpoint_every = 500;
+#include "config/keys/train.def"
 };
-
 struct RunConfig {
-  std::string output_dir;
-  DeviceKind device = DeviceKind::Auto;
-  Precision precision = Precision::Float32;
-  int64_t threads_per_rank = 1;
-  ResumeMode resume = ResumeMode::Never;
-  double max_walltime_seconds = 0.0;  // 0: no limit; else stop resumably before this much wall time
+#include "config/keys/run.def"
 };
-
 struct SampleConfig {
-  int64_t n_configs = 65536;
-  int64_t batch_size = 1024;
-  uint64_t seed = 4321;
-  uint64_t mcmc_seed = 8765;
-  bool store_configs = true;
-  std::string output = "ensemble.h5";  // relative to run.output_dir
+#include "config/keys/sample.def"
 };
-
-// The HMC baseline (`flowlat hmc`): MPI ranks run independent chains.
 struct HmcConfig {
-  int64_t n_trajectories = 10000;   // measured trajectories per chain
-  int64_t n_thermalization = 1000;  // discarded trajectories per chain before them
-  double step_size = 0.1;           // trajectory length = step_size * n_md_steps
-  int64_t n_md_steps = 10;
-  std::string integrator = "omelyan";  // leapfrog | omelyan
-  int64_t n_chains = 16;            // chains per rank, evolved as one batch
-  uint64_t seed = 2468;
-  std::string output = "hmc.h5";    // relative to run.output_dir
+#include "config/keys/hmc.def"
 };
+#undef FLOWLAT_KEY
 
 struct Config {
   std::string source_file;  // where it was read from (for messages)
@@ -79,7 +82,7 @@ struct Config {
   SampleConfig sample;
   HmcConfig hmc;
 
-  // Canonical YAML of every key, defaults included. Local.
+  // Canonical YAML of every key, defaults included, in table order. Local.
   std::string resolved_yaml() const;
 };
 
@@ -91,9 +94,11 @@ Config load_config(const std::string& path, const std::vector<std::string>& over
 Config parse_config(const std::string& yaml_text, const std::string& origin,
                     const std::vector<std::string>& overrides = {});
 
+// Names of enum values as written in YAML ("cpu", "float32", ...). Local.
 const char* to_string(DeviceKind kind);
 const char* to_string(Precision precision);
 const char* to_string(ResumeMode mode);
+const char* to_string(HmcIntegrator integrator);
 // "[D-]HH:MM:SS", "MM:SS" or plain seconds -> seconds; throws std::invalid_argument. Local.
 double parse_walltime(const std::string& text);
 

@@ -10,11 +10,7 @@
 namespace flowlat {
 
 struct HmcParameters {
-  // Molecular-dynamics integrator of one trajectory.
-  //   Leapfrog: 1 force evaluation per step, dH = O(step^2).
-  //   Omelyan:  2nd-order minimum-norm (lambda = 0.1931833...), 2 force
-  //             evaluations per step, a ~10x smaller dH coefficient.
-  enum class Integrator { Leapfrog, Omelyan };
+  using Integrator = HmcIntegrator;  // config/Config.hpp
 
   int64_t n_trajectories = 10000;   // hmc.n_trajectories: measured trajectories per chain (rows per chain)
   int64_t n_thermalization = 1000;  // hmc.n_thermalization: discarded trajectories per chain before them
@@ -25,13 +21,8 @@ struct HmcParameters {
   uint64_t seed = 2468;             // hmc.seed: initial fields, momenta and accept draws
 };
 
-// "leapfrog" / "omelyan" (defined in Integrator.cpp). Local.
-const char* to_string(HmcParameters::Integrator integrator);
-// Inverse of to_string; throws ConfigError naming `origin` and the allowed
-// values otherwise (defined in Integrator.cpp). Local.
-HmcParameters::Integrator parse_integrator(const std::string& name, const std::string& origin = "hmc.integrator");
 // The sampler's parameters from the configuration's `hmc:` section (already
-// validated by load_config; the integrator name is parsed here). Local.
+// validated by load_config). Local.
 HmcParameters from_config(const HmcConfig& config);
 // Throws ConfigError naming the first parameter out of range by its YAML
 // key: n_trajectories, n_steps,

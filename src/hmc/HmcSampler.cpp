@@ -35,7 +35,7 @@ HmcParameters from_config(const HmcConfig& config) {
   p.n_thermalization = config.n_thermalization;
   p.step_size = config.step_size;
   p.n_steps = config.n_md_steps;
-  p.integrator = parse_integrator(config.integrator);
+  p.integrator = config.integrator;
   p.n_chains_per_rank = config.n_chains;
   p.seed = config.seed;
   return p;

@@ -1,7 +1,5 @@
 #include "hmc/Integrator.hpp"
 
-#include "config/ConfigError.hpp"
-
 namespace flowlat {
 namespace {
 
@@ -42,16 +40,6 @@ void integrate(HmcParameters::Integrator integrator, const ForceFunction& force,
 
 int64_t force_evaluations(HmcParameters::Integrator integrator, int64_t n_steps) {
   return integrator == HmcParameters::Integrator::Leapfrog ? n_steps + 1 : 2 * n_steps + 1;
-}
-
-const char* to_string(HmcParameters::Integrator integrator) {
-  return integrator == HmcParameters::Integrator::Leapfrog ? "leapfrog" : "omelyan";
-}
-
-HmcParameters::Integrator parse_integrator(const std::string& name, const std::string& origin) {
-  if (name == "leapfrog") return HmcParameters::Integrator::Leapfrog;
-  if (name == "omelyan") return HmcParameters::Integrator::Omelyan;
-  throw ConfigError(origin + ": must be one of leapfrog, omelyan (got '" + name + "')");
 }
 
 }  // namespace flowlat

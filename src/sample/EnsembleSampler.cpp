@@ -5,6 +5,7 @@
 #include <filesystem>
 
 #include "action/Phi4Action.hpp"
+#include "config/ConfigDiff.hpp"
 #include "config/ConfigError.hpp"
 #include "flow/NormalizingFlow.hpp"
 #include "io/FileChecksum.hpp"
@@ -14,7 +15,6 @@
 #include "sample/EnsembleReader.hpp"
 #include "sample/EnsembleSummary.hpp"
 #include "sample/EnsembleWriter.hpp"
-#include "train/ResumeCompatibility.hpp"
 #include "train/TrainingRun.hpp"
 
 namespace flowlat {
@@ -37,7 +37,7 @@ NormalizingFlow load_flow(const Config& config, const std::string& model_path, t
 void check_resumable(const std::string& path, const Config& config) {
   const EnsembleReader reader(path);
   const std::vector<std::string> changes =
-      forbidden_ensemble_changes(reader.attribute_string("config"), config.resolved_yaml());
+      forbidden_changes(reader.attribute_string("config"), config.resolved_yaml(), Changeable::OnSampleResume, "in the file");
   if (changes.empty()) return;
   std::string message = path + ": --resume needs the configuration the file was started with (its 'config' "
                         "attribute); these keys differ:";
@@ -104,14 +104,14 @@ SampleTiming run_sampling(const Config& config, const Communicator& comm, const 
   const auto options_for_draws = torch::TensorOptions().dtype(to_dtype(config.run.precision)).device(device);
   SampleTiming timing;
   torch::NoGradGuard no_grad;
-  const StopMonitor monitor(config.run.max_walltime_seconds);
+  const StopMonitor monitor(config.run.max_walltime.seconds);
   double last_round_seconds = 0;
   for (int64_t round = first_batch; round < n_batches; round += comm.size()) {
     // One small allreduce per round: all ranks stop after the same round.
     const StopRequest stop = agreed_stop(monitor.stop_request(2 * last_round_seconds), comm);
     if (stop != StopRequest::None) {
       writer->close();
-      throw CollectiveError("stopped by " + describe_stop(stop, config.run.max_walltime_seconds) + " with " +
+      throw CollectiveError("stopped by " + describe_stop(stop, config.run.max_walltime.seconds) + " with " +
                                 std::to_string(std::min(n, round * batch)) + " of " + std::to_string(n) +
                                 " configurations in " + path + "; continue with: flowlat sample " +
                                 config.source_file + " --resume",

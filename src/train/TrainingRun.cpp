@@ -11,7 +11,7 @@
 #include "parallel/DeviceSelection.hpp"
 #include "parallel/StopMonitor.hpp"
 #include "train/ProgressReporter.hpp"
-#include "train/ResumeCompatibility.hpp"
+#include "config/ConfigDiff.hpp"
 #include "train/Trainer.hpp"
 #include "train/TrainingCheckpoint.hpp"
 #include "train/TrainingHistory.hpp"
@@ -33,7 +33,8 @@ std::optional<LoadedCheckpoint> find_resume_point(const Config& config, const Ru
                                 " (run without --resume to start a new run)", ExitCode::InputError);
     }
     if (!checkpoint) return;
-    const auto changes = forbidden_config_changes(checkpoint->config_yaml, config.resolved_yaml());
+    const auto changes = forbidden_changes(checkpoint->config_yaml, config.resolved_yaml(), Changeable::OnTrainResume,
+                                           "in the checkpoint");
     if (!changes.empty()) {
       std::string message = checkpoint->path + ": cannot resume with a changed configuration (only the step "
                             "budget, logging and checking periods, run.resume, run.max_walltime, "
@@ -90,7 +91,7 @@ StopRequest train_until_done_or_stopped(const Config& config, const RunDirectory
   Trainer& trainer = *state.trainer;
   ProgressReporter progress(trainer.steps_done(), config.train.steps, config.train.log_every,
                             ProgressReporter::style_for_stdout());
-  const StopMonitor monitor(config.run.max_walltime_seconds);
+  const StopMonitor monitor(config.run.max_walltime.seconds);
   double last_step_seconds = 0;
   while (trainer.steps_done() < config.train.steps) {
     // Margin for run.max_walltime: the next step and a checkpoint, twice over.
@@ -160,7 +161,7 @@ void run_training(const Config& config, const Communicator& comm, OverwritePolic
   const StopRequest stop = train_until_done_or_stopped(config, run_dir, state, comm);
   state.trainer->verify_ranks_agree();
   if (stop != StopRequest::None) {
-    throw CollectiveError("stopped by " + describe_stop(stop, config.run.max_walltime_seconds) + " after step " +
+    throw CollectiveError("stopped by " + describe_stop(stop, config.run.max_walltime.seconds) + " after step " +
                               std::to_string(state.trainer->steps_done()) + " of " +
                               std::to_string(config.train.steps) + "; checkpoint " +
                               checkpoint_path(run_dir.path()) + "; continue with: flowlat train " +

@@ -95,13 +95,13 @@ TEST(Config, MissingFileIsAConfigError) {
 
 TEST(Config, HmcSectionDefaultsOverridesAndRanges) {
   const Config defaults = parse_config(kValid, "cfg.yaml");
-  EXPECT_EQ(defaults.hmc.integrator, "omelyan");
+  EXPECT_EQ(defaults.hmc.integrator, HmcIntegrator::Omelyan);
   EXPECT_EQ(defaults.hmc.n_md_steps, 10);
   const Config c = parse_config(kValid + "hmc: {step_size: 0.05, n_md_steps: 20, integrator: leapfrog}\n", "cfg.yaml",
                                 {"hmc.n_chains=4"});
   EXPECT_EQ(c.hmc.step_size, 0.05);
   EXPECT_EQ(c.hmc.n_md_steps, 20);
-  EXPECT_EQ(c.hmc.integrator, "leapfrog");
+  EXPECT_EQ(c.hmc.integrator, HmcIntegrator::Leapfrog);
   EXPECT_EQ(c.hmc.n_chains, 4);
   EXPECT_EQ(error_of(kValid + "hmc:\n  integrator: verlet\n"),
             "cfg.yaml:7: hmc.integrator: must be leapfrog or omelyan (got 'verlet')");
@@ -118,10 +118,10 @@ TEST(Config, HmcSectionDefaultsOverridesAndRanges) {
 
 TEST(Config, ResumeModeAndWalltime) {
   EXPECT_EQ(parse_config(kValid, "cfg.yaml").run.resume, ResumeMode::Never);
-  EXPECT_EQ(parse_config(kValid, "cfg.yaml").run.max_walltime_seconds, 0.0);
+  EXPECT_EQ(parse_config(kValid, "cfg.yaml").run.max_walltime.seconds, 0.0);
   const Config c = parse_config(kValid, "cfg.yaml", {"run.resume=auto", "run.max_walltime=1-02:03:04"});
   EXPECT_EQ(c.run.resume, ResumeMode::Auto);
-  EXPECT_EQ(c.run.max_walltime_seconds, 86400.0 + 2 * 3600 + 3 * 60 + 4);
+  EXPECT_EQ(c.run.max_walltime.seconds, 86400.0 + 2 * 3600 + 3 * 60 + 4);
   EXPECT_EQ(parse_walltime("90.5"), 90.5);
   EXPECT_EQ(parse_walltime("45:00"), 2700.0);
   EXPECT_EQ(parse_walltime("12:00:00"), 43200.0);
@@ -132,7 +132,7 @@ TEST(Config, ResumeModeAndWalltime) {
   EXPECT_EQ(error_of(kValid, {"run.max_walltime=2h"}),
             "--set run.max_walltime: run.max_walltime: must be seconds or [D-]HH:MM:SS, >= 0; 0 means no limit "
             "(got '2h')");
-  EXPECT_EQ(parse_config(c.resolved_yaml(), "resolved").run.max_walltime_seconds, c.run.max_walltime_seconds);
+  EXPECT_EQ(parse_config(c.resolved_yaml(), "resolved").run.max_walltime.seconds, c.run.max_walltime.seconds);
 }
 
 }  // namespace

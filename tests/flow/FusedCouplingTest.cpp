@@ -70,6 +70,16 @@ void expect_same(const Evaluation& fused, const Evaluation& reference, double to
   }
 }
 
+// The largest relative difference of any output, log-density or gradient.
+double max_difference(const Evaluation& a, const Evaluation& b) {
+  double d = std::max({relative_difference(a.y, b.y), relative_difference(a.log_det, b.log_det),
+                       relative_difference(a.input_grad, b.input_grad)});
+  for (size_t i = 0; i < a.param_grads.size(); ++i) {
+    d = std::max(d, relative_difference(a.param_grads[i], b.param_grads[i]));
+  }
+  return d;
+}
+
 // Five random configurations on the case's lattice.
 torch::Tensor random_batch(const Case& c, torch::Dtype dtype) {
   std::vector<int64_t> batch{5};
@@ -93,23 +103,20 @@ TEST(FusedCoupling, MatchesLibTorchModulesInFloat64) {
   }
 }
 
+// float32 against the float64 result, within 4x LibTorch's own float32
+// error (a fixed tolerance between two float32 implementations depends on
+// which convolution algorithm LibTorch's backend picks on the CPU at hand).
 TEST(FusedCoupling, MatchesLibTorchModulesInFloat32) {
   for (const Case& c : kCases) {
-    NormalizingFlow flow = make_flow(c, torch::kFloat32);
+    NormalizingFlow flow32 = make_flow(c, torch::kFloat32);
+    NormalizingFlow flow64 = make_flow(c, torch::kFloat64);
     const torch::Tensor z = random_batch(c, torch::kFloat32);
-    expect_same(evaluate(flow, CouplingKernel::Fused, z, false), evaluate(flow, CouplingKernel::Reference, z, false),
-                2e-5, std::to_string(c.shape.size()) + "d float32");
+    const Evaluation truth = evaluate(flow64, CouplingKernel::Reference, z.to(torch::kFloat64), false);
+    const double reference_error = max_difference(evaluate(flow32, CouplingKernel::Reference, z, false), truth);
+    const double error = max_difference(evaluate(flow32, CouplingKernel::Fused, z, false), truth);
+    EXPECT_LT(error, 4 * reference_error + 1e-5)
+        << std::to_string(c.shape.size()) << "d float32 (LibTorch float32: " << reference_error << ")";
   }
-}
-
-// The largest relative difference of any output, log-density or gradient.
-double max_difference(const Evaluation& a, const Evaluation& b) {
-  double d = std::max({relative_difference(a.y, b.y), relative_difference(a.log_det, b.log_det),
-                       relative_difference(a.input_grad, b.input_grad)});
-  for (size_t i = 0; i < a.param_grads.size(); ++i) {
-    d = std::max(d, relative_difference(a.param_grads[i], b.param_grads[i]));
-  }
-  return d;
 }
 
 // Every instruction set this CPU runs (generic, AVX2, AVX-512 loops), on a

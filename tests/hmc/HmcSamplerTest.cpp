@@ -280,9 +280,6 @@ TEST(HmcParameters, OutOfRangeValuesAreInputErrorsNamingTheKey) {
   q.n_thermalization = -1;
   EXPECT_NE(message(q).find("hmc.n_thermalization"), std::string::npos);
   EXPECT_THROW(HmcSampler(Phi4Action(1, 0), Lattice({4}), q, 0), ConfigError);
-  EXPECT_EQ(parse_integrator("leapfrog"), Integrator::Leapfrog);
-  EXPECT_EQ(parse_integrator(to_string(Integrator::Omelyan)), Integrator::Omelyan);
-  EXPECT_THROW(parse_integrator("verlet"), ConfigError);
 }
 
 // Two files of 4 chains x 30 trajectories on 4x6 at m2 = -4, lambda = 8 that

@@ -3,7 +3,7 @@
 #include <gtest/gtest.h>
 
 #include "config/Config.hpp"
-#include "train/ResumeCompatibility.hpp"
+#include "config/ConfigDiff.hpp"
 
 namespace flowlat {
 namespace {
@@ -13,36 +13,37 @@ std::string resolved(const std::string& extra) {
       .resolved_yaml();
 }
 
-TEST(ResumeCompatibility, BudgetLoggingOutputAndOtherSectionsMayChange) {
+TEST(ConfigDiff, BudgetLoggingOutputAndOtherSectionsMayChange) {
   const std::string before = resolved("train: {steps: 100, log_every: 10}\n");
   const std::string after = resolved(
       "train: {steps: 500, log_every: 50, check_every: 7, checkpoint_every: 9}\n"
       "run: {resume: auto, max_walltime: '01:00:00', output_dir: elsewhere}\n"
       "sample: {n_configs: 5}\nhmc: {n_chains: 3}\n");
-  EXPECT_TRUE(forbidden_config_changes(before, after).empty());
+  EXPECT_TRUE(forbidden_changes(before, after, Changeable::OnTrainResume, "in the checkpoint").empty());
 }
 
-TEST(ResumeCompatibility, EveryTrainingKeyThatDiffersIsNamedWithBothValues) {
+TEST(ConfigDiff, EveryTrainingKeyThatDiffersIsNamedWithBothValues) {
   const std::string before = resolved("train: {lr: 0.001}\n");
   const std::string after = resolved("train: {lr: 0.002, seed: 99}\nflow: {hidden_channels: [4, 4]}\n"
                                      "run: {threads_per_rank: 2}\n");
-  const std::vector<std::string> changes = forbidden_config_changes(before, after);
+  const std::vector<std::string> changes = forbidden_changes(before, after, Changeable::OnTrainResume, "in the checkpoint");
   ASSERT_EQ(changes.size(), 4u);
   EXPECT_EQ(changes[0], "flow.hidden_channels: [8, 8] in the checkpoint, [4, 4] now");
   EXPECT_EQ(changes[1], "run.threads_per_rank: 1 in the checkpoint, 2 now");
   EXPECT_EQ(changes[2], "train.lr: 0.001 in the checkpoint, 0.002 now");
   EXPECT_EQ(changes[3], "train.seed: 1234 in the checkpoint, 99 now");
-  EXPECT_FALSE(may_change_on_resume("action.m2"));
-  EXPECT_TRUE(may_change_on_resume("train.steps"));
+  EXPECT_FALSE(may_change("action.m2", Changeable::OnTrainResume));
+  EXPECT_TRUE(may_change("train.steps", Changeable::OnTrainResume));
 }
 
-TEST(ResumeCompatibility, AnEnsembleResumesOnlyWithTheSameRowsDefiningKeys) {
+TEST(ConfigDiff, AnEnsembleResumesOnlyWithTheSameRowsDefiningKeys) {
   const std::string before = resolved("sample: {n_configs: 100}\n");
   const std::string after = resolved("run: {max_walltime: 600, output_dir: moved}\nhmc: {n_chains: 3}\n"
                                      "train: {log_every: 5}\nsample: {n_configs: 100}\n");
-  EXPECT_TRUE(forbidden_ensemble_changes(before, after).empty());
+  EXPECT_TRUE(forbidden_changes(before, after, Changeable::OnSampleResume, "in the file").empty());
   const std::vector<std::string> changes =
-      forbidden_ensemble_changes(before, resolved("sample: {n_configs: 200, seed: 1}\ntrain: {steps: 10}\n"));
+      forbidden_changes(before, resolved("sample: {n_configs: 200, seed: 1}\ntrain: {steps: 10}\n"),
+                        Changeable::OnSampleResume, "in the file");
   ASSERT_EQ(changes.size(), 3u);
   EXPECT_EQ(changes[0], "sample.n_configs: 100 in the file, 200 now");
   EXPECT_EQ(changes[1], "sample.seed: 4321 in the file, 1 now");

@@ -1,0 +1,98 @@
+#include "config/KeyChecks.hpp"
+
+#include <algorithm>
+
+namespace flowlat {
+namespace {
+
+std::string got(double value) { return " (got " + show_value(value) + ")"; }
+
+}  // namespace
+
+KeyCheck<double> positive() {
+  return {"> 0", [](const double& value, const Config&) {
+            return std::isfinite(value) && value > 0 ? std::string() : "must be > 0" + got(value);
+          }};
+}
+
+KeyCheck<double> non_negative() {
+  return {">= 0", [](const double& value, const Config&) {
+            return std::isfinite(value) && value >= 0 ? std::string() : "must be >= 0" + got(value);
+          }};
+}
+
+KeyCheck<double> real_in_range(double low, double high) {
+  const std::string range = show_value(low) + " to " + show_value(high);
+  return {range, [low, high](const double& value, const Config&) {
+            return std::isfinite(value) && value >= low && value <= high
+                       ? std::string()
+                       : "must be in [" + show_value(low) + ", " + show_value(high) + "]" + got(value);
+          }};
+}
+
+KeyCheck<std::string> not_empty() {
+  return {"not empty", [](const std::string& value, const Config&) {
+            return value.empty() ? std::string("must not be empty") : std::string();
+          }};
+}
+
+KeyCheck<std::string> one_of(const std::vector<std::string>& names) {
+  return {join_names(names), [names](const std::string& value, const Config&) {
+            if (std::find(names.begin(), names.end(), value) != names.end()) return std::string();
+            return "must be " + describe_choices(names) + " (got '" + value + "')";
+          }};
+}
+
+KeyCheck<std::vector<int64_t>> each_at_least(int64_t minimum) {
+  return {"each >= " + show_value(minimum), [minimum](const std::vector<int64_t>& values, const Config&) {
+            for (int64_t v : values) {
+              if (v < minimum) return "every entry must be >= " + show_value(minimum) + got(static_cast<double>(v));
+            }
+            return std::string();
+          }};
+}
+
+KeyCheck<std::vector<int64_t>> lattice_extents() {
+  return {"1 to 3 extents, each even and >= 2", [](const std::vector<int64_t>& shape, const Config&) {
+            if (shape.empty() || shape.size() > 3) {
+              return "must have 1, 2 or 3 extents (got " + std::to_string(shape.size()) + ")";
+            }
+            for (int64_t extent : shape) {
+              if (extent < 2 || extent % 2 != 0) {
+                return "every extent must be even and >= 2 (checkerboard masks) (got " + std::to_string(extent) +
+                       ")";
+              }
+            }
+            return std::string();
+          }};
+}
+
+KeyCheck<int64_t> kernel_size() {
+  return {"odd, <= smallest extent + 1", [](const int64_t& size, const Config& config) {
+            int64_t smallest = 0;
+            for (int64_t extent : config.lattice.shape) smallest = smallest == 0 ? extent : std::min(smallest, extent);
+            if (size >= 1 && size % 2 == 1 && size <= smallest + 1) return std::string();
+            return "must be odd, >= 1 and <= smallest extent + 1 (circular padding) (got " + std::to_string(size) +
+                   ")";
+          }};
+}
+
+KeyCheck<double> mass_squared() {
+  return {"finite; > 0 when lambda = 0", [](const double& m2, const Config& config) {
+            if (!std::isfinite(m2)) return std::string("must be finite");
+            if (config.action.lambda == 0 && m2 <= 0) {
+              return "must be > 0 when lambda = 0 (free field needs a positive mass)" + got(m2);
+            }
+            return std::string();
+          }};
+}
+
+KeyCheck<double> quartic_coupling() {
+  return {">= 0", [](const double& lambda, const Config&) {
+            return std::isfinite(lambda) && lambda >= 0
+                       ? std::string()
+                       : "must be >= 0 (the action is unbounded below otherwise)" + got(lambda);
+          }};
+}
+
+}  // namespace flowlat
