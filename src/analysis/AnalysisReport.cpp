@@ -8,6 +8,7 @@
 #include <stdexcept>
 #include <vector>
 
+#include "io/AtomicFile.hpp"
 #include "config/ConfigError.hpp"
 #include "io/H5Dataset.hpp"
 #include "io/H5File.hpp"

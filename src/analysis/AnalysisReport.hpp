@@ -27,7 +27,7 @@
 #include <string>
 
 #include "analysis/EnsembleAnalysis.hpp"
-#include "io/RunDirectory.hpp"
+#include "io/OverwritePolicy.hpp"
 
 namespace flowlat {
 

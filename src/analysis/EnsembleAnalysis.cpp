@@ -15,8 +15,8 @@
 #include "analysis/Observables.hpp"
 #include "config/ConfigError.hpp"
 #include "io/H5Dataset.hpp"
-#include "sample/EnsembleFormat.hpp"
-#include "sample/EnsembleReader.hpp"
+#include "ensemble/EnsembleFormat.hpp"
+#include "ensemble/EnsembleReader.hpp"
 
 namespace flowlat {
 namespace {

@@ -1,5 +1,5 @@
 #include "cli/Commands.hpp"
-#include "sample/EnsembleSampler.hpp"
+#include "sample/SampleJob.hpp"
 
 namespace flowlat {
 

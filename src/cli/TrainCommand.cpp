@@ -1,5 +1,5 @@
 #include "cli/Commands.hpp"
-#include "train/TrainingRun.hpp"
+#include "train/TrainJob.hpp"
 
 namespace flowlat {
 

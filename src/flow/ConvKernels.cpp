@@ -58,18 +58,20 @@ InstructionSet detect() {
   return InstructionSet::Generic;
 }
 
-InstructionSet kInstructionSet = detect();
+// The loops this process runs: the best the CPU has, until use_instruction_set
+// picks others (start-up, FLOWLAT_CPU_KERNELS, tests).
+InstructionSet active_set = detect();
 }  // namespace
 
 #if defined(FLOWLAT_AVX512_KERNELS)
 #define FLOWLAT_CALL_AVX512(call) \
-  if (kInstructionSet == InstructionSet::Avx512) return avx512::call;
+  if (active_set == InstructionSet::Avx512) return avx512::call;
 #else
 #define FLOWLAT_CALL_AVX512(call)
 #endif
 #if defined(FLOWLAT_AVX2_KERNELS)
 #define FLOWLAT_CALL_AVX2(call) \
-  if (kInstructionSet == InstructionSet::Avx2) return avx2::call;
+  if (active_set == InstructionSet::Avx2) return avx2::call;
 #else
 #define FLOWLAT_CALL_AVX2(call)
 #endif
@@ -109,7 +111,7 @@ void leaky_relu_backward(double* g, const double* h, int64_t n, double slope) {
 #undef FLOWLAT_CALL_AVX512
 
 const char* instruction_set() {
-  switch (kInstructionSet) {
+  switch (active_set) {
     case InstructionSet::Avx512: return "avx512";
     case InstructionSet::Avx2: return "avx2";
     case InstructionSet::Generic: break;
@@ -131,7 +133,7 @@ void select_from_environment() {
 bool use_instruction_set(const char* name) {
   for (int i = 0; i < 3; ++i) {
     if (__builtin_strcmp(name, kNames[i]) == 0 && supported(kSets[i])) {
-      kInstructionSet = kSets[i];
+      active_set = kSets[i];
       return true;
     }
   }

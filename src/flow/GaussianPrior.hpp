@@ -1,21 +1,17 @@
 #pragma once
-// Prior r(z) = prod_x N(z(x); 0, 1), drawn from keyed random streams: each
-// configuration (or batch) gets its own generator seeded by a key derived
-// from (seed, purpose, counters), so what is drawn never depends on which
-// rank draws it.
+// Prior r(z) = prod_x N(z(x); 0, 1), drawn from keyed random streams
+// (random/RandomStreams.hpp): each configuration (or batch) gets its own
+// generator seeded by its key, so what is drawn never depends on which rank
+// draws it.
 #include <torch/torch.h>
 
 #include <cstdint>
 #include <vector>
 
 #include "lattice/Lattice.hpp"
+#include "random/RandomStreams.hpp"
 
 namespace flowlat {
-
-enum class StreamPurpose : uint64_t { Training = 1, Sampling = 2, Chain = 3, Hmc = 4 };
-
-// A 64-bit key from (seed, purpose, a, b) by SplitMix64 mixing. Local.
-uint64_t stream_key(uint64_t seed, StreamPurpose purpose, uint64_t a, uint64_t b = 0);
 
 class GaussianPrior {
  public:

@@ -6,7 +6,7 @@
 #include <vector>
 
 #include "config/ConfigError.hpp"
-#include "flow/GaussianPrior.hpp"
+#include "random/RandomStreams.hpp"
 #include "hmc/Integrator.hpp"
 
 namespace flowlat {

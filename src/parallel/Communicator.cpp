@@ -10,30 +10,6 @@ Communicator::Communicator(MPI_Comm comm) : comm_(comm) {
   MPI_Comm_size(comm_, &size_);
 }
 
-namespace {
-MPI_Comm node_comm(MPI_Comm comm) {
-  MPI_Comm node;
-  MPI_Comm_split_type(comm, MPI_COMM_TYPE_SHARED, 0, MPI_INFO_NULL, &node);
-  return node;
-}
-}  // namespace
-
-int Communicator::local_rank() const {
-  MPI_Comm node = node_comm(comm_);
-  int rank = 0;
-  MPI_Comm_rank(node, &rank);
-  MPI_Comm_free(&node);
-  return rank;
-}
-
-int Communicator::local_size() const {
-  MPI_Comm node = node_comm(comm_);
-  int size = 1;
-  MPI_Comm_size(node, &size);
-  MPI_Comm_free(&node);
-  return size;
-}
-
 void Communicator::barrier() const { MPI_Barrier(comm_); }
 
 double Communicator::sum(double value) const {
@@ -94,6 +70,16 @@ std::vector<double> Communicator::all_gather(const std::vector<double>& local) c
 void Communicator::abort_job(int exit_code) {
   MPI_Abort(MPI_COMM_WORLD, exit_code);
   std::abort();  // MPI_Abort does not return; keep the compiler sure of it.
+}
+
+NodeLayout NodeLayout::of(const Communicator& comm) {
+  MPI_Comm node;
+  MPI_Comm_split_type(comm.handle(), MPI_COMM_TYPE_SHARED, 0, MPI_INFO_NULL, &node);
+  NodeLayout layout;
+  MPI_Comm_rank(node, &layout.local_rank);
+  MPI_Comm_size(node, &layout.local_size);
+  MPI_Comm_free(&node);
+  return layout;
 }
 
 }  // namespace flowlat

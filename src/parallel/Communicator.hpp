@@ -20,11 +20,6 @@ class Communicator {
   int size() const { return size_; }
   bool is_root() const { return rank_ == 0; }
 
-  // Rank among the ranks sharing this node (MPI_COMM_TYPE_SHARED). Collective.
-  int local_rank() const;
-  // Number of ranks on this node. Collective.
-  int local_size() const;
-
   void barrier() const;                                 // Collective.
   double sum(double value) const;                       // Collective.
   double max(double value) const;                       // Collective.
@@ -45,6 +40,15 @@ class Communicator {
   MPI_Comm comm_;
   int rank_ = 0;
   int size_ = 1;
+};
+
+// Where a rank sits among the ranks sharing its node
+// (MPI_COMM_TYPE_SHARED): computed once per job, for device selection.
+struct NodeLayout {
+  int local_rank = 0;  // rank among the ranks on this node
+  int local_size = 1;  // ranks on this node
+  // Splits `comm` by node once. Collective.
+  static NodeLayout of(const Communicator& comm);
 };
 
 }  // namespace flowlat

@@ -6,7 +6,7 @@
 #include <sstream>
 
 #include "parallel/CollectiveError.hpp"
-#include "parallel/DeviceSelection.hpp"
+#include "device/DeviceSelection.hpp"
 #include "train/EffectiveSampleSize.hpp"
 
 namespace flowlat {
@@ -17,7 +17,8 @@ Trainer::Trainer(const Config& config, Communicator comm, torch::Device device)
       device_(device),
       options_(torch::TensorOptions().dtype(to_dtype(config.run.precision)).device(device)),
       action_(config.action.m2, config.action.lambda),
-      shard_(BatchShard::of(config.train.batch_size, comm.rank(), comm.size())) {
+      shard_(BatchShard::of(config.train.batch_size, comm.rank(), comm.size())),
+      fault_step_(injected_fault_step(comm.rank())) {
   if (config.train.batch_size < comm.size()) {
     throw CollectiveError("train.batch_size (" + std::to_string(config.train.batch_size) +
                               ") must be at least the number of ranks (" + std::to_string(comm.size()) + ")",
@@ -40,19 +41,21 @@ void Trainer::check_same_architecture() const {
   }
 }
 
-void Trainer::maybe_inject_fault() const {
-  // Test hook: FLOWLAT_FAULT_RANK=r FLOWLAT_FAULT_STEP=s makes rank r throw
-  // at step s, to check that one failing rank stops the whole job.
-  const char* rank = std::getenv("FLOWLAT_FAULT_RANK");
-  const char* step = std::getenv("FLOWLAT_FAULT_STEP");
-  if (rank && step && std::atoi(rank) == comm_.rank() && std::atoll(step) == steps_done_ + 1) {
-    throw std::runtime_error("injected fault at step " + std::string(step) + " (FLOWLAT_FAULT_RANK)");
-  }
+int64_t Trainer::injected_fault_step(int rank) {
+  // Test hook (README: test hooks): FLOWLAT_FAULT_RANK=r FLOWLAT_FAULT_STEP=s
+  // makes rank r throw at step s, to check that one failing rank stops the
+  // whole job. Read once, here.
+  const char* fault_rank = std::getenv("FLOWLAT_FAULT_RANK");
+  const char* fault_step = std::getenv("FLOWLAT_FAULT_STEP");
+  if (!fault_rank || !fault_step || std::atoi(fault_rank) != rank) return 0;
+  return std::atoll(fault_step);
 }
 
 StepMetrics Trainer::step(StopRequest local_stop) {
   const auto start = std::chrono::steady_clock::now();
-  maybe_inject_fault();
+  if (fault_step_ == steps_done_ + 1) {
+    throw std::runtime_error("injected fault at step " + std::to_string(fault_step_) + " (FLOWLAT_FAULT_RANK)");
+  }
   StepMetrics metrics;
   metrics.step = steps_done_ + 1;
 

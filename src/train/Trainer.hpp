@@ -9,8 +9,8 @@
 #include "action/Phi4Action.hpp"
 #include "config/Config.hpp"
 #include "flow/NormalizingFlow.hpp"
-#include "parallel/GradientSync.hpp"
-#include "parallel/StopMonitor.hpp"
+#include "train/GradientSync.hpp"
+#include "job/StopMonitor.hpp"
 #include "train/BatchShard.hpp"
 
 namespace flowlat {
@@ -49,7 +49,8 @@ class Trainer {
 
  private:
   void check_same_architecture() const;
-  void maybe_inject_fault() const;
+  // The step at which the test hook FLOWLAT_FAULT_RANK/STEP makes this rank fail; 0: never.
+  static int64_t injected_fault_step(int rank);
 
   const Config& config_;
   Communicator comm_;
@@ -62,6 +63,7 @@ class Trainer {
   BatchShard shard_;
   int64_t steps_done_ = 0;
   int64_t consecutive_skips_ = 0;
+  int64_t fault_step_ = 0;
 };
 
 }  // namespace flowlat

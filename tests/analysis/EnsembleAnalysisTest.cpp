@@ -18,7 +18,7 @@
 #include "config/ConfigError.hpp"
 #include "io/H5Dataset.hpp"
 #include "io/H5File.hpp"
-#include "sample/EnsembleFormat.hpp"
+#include "ensemble/EnsembleFormat.hpp"
 #include "support/TestSupport.hpp"
 
 namespace flowlat {

@@ -11,8 +11,8 @@
 #include "action/Phi4Action.hpp"
 #include "config/Config.hpp"
 #include "flow/NormalizingFlow.hpp"
-#include "sample/EnsembleFormat.hpp"
-#include "sample/EnsembleReader.hpp"
+#include "ensemble/EnsembleFormat.hpp"
+#include "ensemble/EnsembleReader.hpp"
 #include "support/TestSupport.hpp"
 
 namespace flowlat::testing {
@@ -133,7 +133,9 @@ TEST_F(SampleCommand, KilledJobLeavesValidFileThatResumesToTheSameEnsemble) {
   }
   const pid_t group = std::stoi(read_text(pid_file));
   ::kill(-group, SIGKILL);
-  std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  // Wait until every process of the group has ended (a fixed sleep races on
+  // a loaded machine).
+  ASSERT_TRUE(testing::wait_for_group_exit(group, 30.0)) << "the killed job's processes are still running";
   ASSERT_GE(seen, 3 * 2048) << read_text(dir_ + "/killed.log");
 
   {  // HDF5 locks the file: close the readers before the job reopens it.

@@ -4,8 +4,8 @@
 
 #include <regex>
 
-#include "sample/EnsembleFormat.hpp"
-#include "sample/EnsembleReader.hpp"
+#include "ensemble/EnsembleFormat.hpp"
+#include "ensemble/EnsembleReader.hpp"
 #include "support/TestSupport.hpp"
 
 namespace flowlat::testing {

@@ -5,6 +5,7 @@
 #include <filesystem>
 
 #include "flow/NormalizingFlow.hpp"
+#include "support/TestSupport.hpp"
 
 namespace flowlat {
 namespace {
@@ -71,7 +72,7 @@ TEST(NormalizingFlow, Float32NetworkStillReducesLogDensitiesInFloat64) {
 }
 
 TEST(NormalizingFlow, SavedModelLoadsOnlyIntoItsArchitecture) {
-  const std::string path = "scratch_flow_model.pt";
+  const std::string path = testing::scratch_directory("flow_model") + "/model.pt";
   NormalizingFlow flow = make_flow(small_architecture({4, 4}));
   flow->save_to(path);
 

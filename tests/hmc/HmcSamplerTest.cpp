@@ -18,8 +18,8 @@
 #include "config/ConfigError.hpp"
 #include "hmc/HmcSampler.hpp"
 #include "hmc/Integrator.hpp"
-#include "sample/EnsembleFormat.hpp"
-#include "sample/EnsembleReader.hpp"
+#include "ensemble/EnsembleFormat.hpp"
+#include "ensemble/EnsembleReader.hpp"
 #include "support/TestSupport.hpp"
 
 namespace flowlat {

@@ -22,12 +22,12 @@ namespace flowlat {
 namespace {
 namespace fs = std::filesystem;
 
-// A fresh file path under ./scratch/h5file/<test name>.h5.
+// A fresh file path <test scratch>/h5file/<test name>.h5.
 std::string scratch_file() {
   const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
   std::string name = std::string(info->test_suite_name()) + "_" + info->name();
   for (char& c : name) c = std::isalnum(static_cast<unsigned char>(c)) ? c : '_';
-  const fs::path directory = fs::current_path() / "scratch" / "h5file";
+  const fs::path directory = fs::path(FLOWLAT_TEST_SCRATCH) / "h5file";
   fs::create_directories(directory);
   const fs::path path = directory / (name + ".h5");
   fs::remove(path);

@@ -38,7 +38,7 @@ std::string shared_file(const std::string& name) {
   std::string path;
   if (world_rank() == 0) path = testing::scratch_directory(directory) + "/" + name + ".h5";
   MPI_Barrier(MPI_COMM_WORLD);
-  if (world_rank() != 0) path = std::filesystem::current_path().string() + "/scratch/" + directory + "/" + name + ".h5";
+  if (world_rank() != 0) path = std::string(FLOWLAT_TEST_SCRATCH) + "/" + directory + "/" + name + ".h5";
   return path;
 }
 

@@ -78,7 +78,10 @@ def run_tool(args, timeout=120):
 class SyntheticData(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
-        cls.tmp = tempfile.TemporaryDirectory()
+        scratch = os.environ.get("FLOWLAT_TEST_SCRATCH")  # the build tree, under ctest
+        if scratch:
+            os.makedirs(scratch, exist_ok=True)
+        cls.tmp = tempfile.TemporaryDirectory(dir=scratch)
         d = cls.tmp.name
         rng = np.random.default_rng(7)
         phi = 0.6 * rng.standard_normal((N, L, L))

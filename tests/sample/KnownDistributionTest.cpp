@@ -11,9 +11,9 @@
 #include "action/Phi4Action.hpp"
 #include "config/Config.hpp"
 #include "flow/NormalizingFlow.hpp"
-#include "sample/EnsembleFormat.hpp"
-#include "sample/EnsembleReader.hpp"
-#include "sample/EnsembleSampler.hpp"
+#include "ensemble/EnsembleFormat.hpp"
+#include "ensemble/EnsembleReader.hpp"
+#include "sample/SampleJob.hpp"
 #include "support/TestSupport.hpp"
 #include "train/EffectiveSampleSize.hpp"
 

@@ -11,7 +11,7 @@
 
 #include "config/Config.hpp"
 #include "flow/NormalizingFlow.hpp"
-#include "sample/EnsembleReader.hpp"
+#include "ensemble/EnsembleReader.hpp"
 #include "slurm/SlurmCluster.hpp"
 #include "support/TestSupport.hpp"
 
@@ -69,7 +69,7 @@ TEST_F(Jobscripts, PipelineTrainsSamplesAndAnalyzesInChainedJobs) {
   EXPECT_EQ(ensemble.n_written(), 256);
   const nlohmann::json report = nlohmann::json::parse(read_text(dir + "/run/ensemble.analysis.json"));
   EXPECT_EQ(report["n"].get<int64_t>(), 256);
-  for (const std::string& job : {"flowlat-train", "flowlat-sample", "flowlat-analyze"}) {
+  for (const std::string job : {"flowlat-train", "flowlat-sample", "flowlat-analyze"}) {
     const std::string id = cluster_->run("squeue -h -t all -n " + job + " -o %i").output;
     EXPECT_EQ(cluster_->job_field(id.substr(0, id.find('\n')), "JobState"), "COMPLETED") << job;
   }

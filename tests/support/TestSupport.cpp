@@ -5,10 +5,12 @@
 #include <unistd.h>
 
 #include <array>
+#include <chrono>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
+#include <thread>
 
 #include "parallel/MpiSession.hpp"
 
@@ -55,8 +57,37 @@ CommandResult run_flowlat(const std::string& arguments, int ranks, const std::st
   return run_command(command);
 }
 
+namespace {
+// True if a process of `group` exists that is not a zombie (from /proc).
+bool group_running(int group) {
+  for (const auto& entry : fs::directory_iterator("/proc")) {
+    const std::string name = entry.path().filename().string();
+    if (name.empty() || name.find_first_not_of("0123456789") != std::string::npos) continue;
+    std::ifstream stat(entry.path() / "stat");
+    std::string line;
+    if (!std::getline(stat, line)) continue;  // ended meanwhile
+    // pid (comm) state ppid pgrp ...: comm may hold spaces, so start after ')'.
+    std::istringstream fields(line.substr(line.rfind(')') + 2));
+    char state = 0;
+    int parent = 0, process_group = 0;
+    fields >> state >> parent >> process_group;
+    if (process_group == group && state != 'Z' && state != 'X') return true;
+  }
+  return false;
+}
+}  // namespace
+
+bool wait_for_group_exit(int group, double seconds) {
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::duration<double>(seconds);
+  while (group_running(group)) {
+    if (std::chrono::steady_clock::now() > deadline) return false;
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  return true;
+}
+
 std::string scratch_directory(const std::string& name) {
-  const fs::path path = fs::current_path() / "scratch" / name;
+  const fs::path path = fs::path(FLOWLAT_TEST_SCRATCH) / name;
   fs::remove_all(path);
   fs::create_directories(path);
   return path.string();

@@ -17,7 +17,11 @@ struct CommandResult {
 CommandResult run_command(const std::string& command);
 // Runs build/flowlat with `arguments` (optionally under mpirun -np `ranks`).
 CommandResult run_flowlat(const std::string& arguments, int ranks = 0, const std::string& environment = "");
-// A fresh, empty directory under the build tree's scratch area. Local.
+// Waits until no process of process group `group` is running (zombies
+// count as ended); false after `seconds`. Local.
+bool wait_for_group_exit(int group, double seconds);
+// A fresh, empty directory under the build tree's test-scratch area
+// (FLOWLAT_TEST_SCRATCH): tests write nowhere else. Local.
 std::string scratch_directory(const std::string& name);
 void write_text(const std::string& path, const std::string& text);
 std::string read_text(const std::string& path);

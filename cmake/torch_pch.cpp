@@ -1,0 +1,2 @@
+// Compiles LibTorch's precompiled header once (CMakeLists.txt:
+// flowlat_torch_pch); every target that uses LibTorch reuses it.

@@ -1,0 +1,54 @@
+#include "analysis/AnalyzeJob.hpp"
+
+#include <cstdio>
+#include <filesystem>
+#include <memory>
+#include <string>
+
+#include "analysis/AnalysisReport.hpp"
+#include "analysis/EnsembleAnalysis.hpp"
+#include "config/ConfigError.hpp"
+#include "parallel/CollectiveError.hpp"
+
+namespace flowlat {
+namespace {
+
+// Refuses a --json target that exists (without --force) or is the ensemble
+// itself, before any work is done. Local.
+void check_json_target(const AnalyzeOptions& options) {
+  if (options.json.empty() || !std::filesystem::exists(options.json)) return;
+  std::error_code error;
+  if (std::filesystem::equivalent(options.json, options.ensemble, error)) {
+    throw ConfigError(options.json + ": --json names the ensemble file itself");
+  }
+  if (!options.force) throw ConfigError(options.json + ": exists already; use --force to overwrite it");
+}
+
+// The whole command on one process. Local (rank 0).
+void analyze_on_this_rank(const AnalyzeOptions& options) {
+  check_json_target(options);
+  EnsembleAnalysisOptions analysis_options;
+  analysis_options.n_blocks = options.blocks;
+  const AnalysisReport report(analyze_ensemble(options.ensemble, analysis_options));
+  std::fputs(report.table().c_str(), stdout);
+  std::fflush(stdout);
+  if (!options.json.empty()) {
+    report.write_json(options.json, options.force ? OverwritePolicy::Force : OverwritePolicy::Refuse);
+    std::printf("\nwrote %s\n", options.json.c_str());
+  }
+  if (options.store) {
+    report.store(options.ensemble);
+    std::printf("stored the results in %s:/analysis\n", options.ensemble.c_str());
+  }
+  std::fflush(stdout);
+}
+
+}  // namespace
+
+void run_analyze(const Communicator& comm, const AnalyzeOptions& options) {
+  run_collectively(comm, [&] {
+    if (comm.is_root()) analyze_on_this_rank(options);
+  });
+}
+
+}  // namespace flowlat

@@ -1,0 +1,74 @@
+#include "ensemble/EnsembleReader.hpp"
+
+#include <stdexcept>
+
+#include "io/H5Dataset.hpp"
+#include "ensemble/EnsembleFormat.hpp"
+
+namespace flowlat {
+
+EnsembleReader::EnsembleReader(const std::string& path) : path_(path), file_(path, FileMode::ReadOnly) {
+  const H5Attributes root = file_.attributes();
+  if (!root.contains("format") || root.read_string("format") != ensemble::kFormat) {
+    throw std::runtime_error(path + ": not a flowlat ensemble file (root attribute format != \"" +
+                             std::string(ensemble::kFormat) + "\")");
+  }
+  n_written_ = root.read_int64(ensemble::kNWritten);
+  n_total_ = root.read_int64(ensemble::kNTotal);
+  lattice_shape_ = root.read_int64_vector("lattice_shape");
+}
+
+int64_t EnsembleReader::volume() const {
+  int64_t v = 1;
+  for (int64_t extent : lattice_shape_) v *= extent;
+  return v;
+}
+
+bool EnsembleReader::has_configs() const { return file_.contains(ensemble::kConfigs); }
+
+bool EnsembleReader::has_chain() const {
+  return file_.attributes().contains("accept_rate");
+}
+
+std::string EnsembleReader::source() const { return file_.attributes().read_string(ensemble::kSource); }
+
+namespace {
+void check_range(const EnsembleReader& reader, int64_t offset, int64_t count) {
+  if (offset < 0 || count < 0 || offset + count > reader.n_written()) {
+    throw std::out_of_range(reader.path() + ": rows [" + std::to_string(offset) + ", " +
+                            std::to_string(offset + count) + ") outside the " +
+                            std::to_string(reader.n_written()) + " written rows");
+  }
+}
+}  // namespace
+
+std::vector<double> EnsembleReader::read_column(const std::string& dataset, int64_t offset, int64_t count) const {
+  check_range(*this, offset, count);
+  return H5Dataset::open(file_, dataset).read_rows<double>(offset, count);
+}
+
+std::vector<double> EnsembleReader::read_configs(int64_t offset, int64_t count) const {
+  check_range(*this, offset, count);
+  return H5Dataset::open(file_, ensemble::kConfigs).read_rows<double>(offset, count);
+}
+
+std::vector<int64_t> EnsembleReader::read_chain_state(int64_t offset, int64_t count) const {
+  check_range(*this, offset, count);
+  return H5Dataset::open(file_, ensemble::kChainState).read_rows<int64_t>(offset, count);
+}
+
+std::vector<uint8_t> EnsembleReader::read_chain_accepted(int64_t offset, int64_t count) const {
+  check_range(*this, offset, count);
+  return H5Dataset::open(file_, ensemble::kChainAccepted).read_rows<uint8_t>(offset, count);
+}
+
+double EnsembleReader::attribute_double(const std::string& name) const {
+  return file_.attributes().read_double(name);
+}
+int64_t EnsembleReader::attribute_int64(const std::string& name) const { return file_.attributes().read_int64(name); }
+std::string EnsembleReader::attribute_string(const std::string& name) const {
+  return file_.attributes().read_string(name);
+}
+bool EnsembleReader::has_attribute(const std::string& name) const { return file_.attributes().contains(name); }
+
+}  // namespace flowlat

@@ -1,0 +1,156 @@
+#include "ensemble/EnsembleWriter.hpp"
+
+#include <chrono>
+#include <ctime>
+#include <filesystem>
+#include <vector>
+
+#include "BuildInfo.hpp"
+#include "config/ConfigError.hpp"
+#include "ensemble/EnsembleFormat.hpp"
+
+namespace flowlat {
+namespace {
+
+std::string utc_now() {
+  const std::time_t now = std::chrono::system_clock::to_time_t(std::chrono::system_clock::now());
+  char text[32];
+  std::strftime(text, sizeof text, "%Y-%m-%dT%H:%M:%SZ", std::gmtime(&now));
+  return text;
+}
+
+void create_datasets(const H5File& file, const EnsembleLayout& layout) {
+  const int64_t n = layout.n_configs;
+  const int64_t chunk = std::max<int64_t>(1, std::min(layout.chunk_rows, n));
+  if (layout.storage == ConfigStorage::Store) {
+    std::vector<int64_t> shape{n};
+    shape.insert(shape.end(), layout.lattice_shape.begin(), layout.lattice_shape.end());
+    const auto type = layout.precision == Precision::Float32 ? ElementType::Float32 : ElementType::Float64;
+    H5Dataset::create(file, ensemble::kConfigs, type, shape, RowCapacity::Fixed, chunk);
+  }
+  for (const char* path : {ensemble::kLogQ, ensemble::kLogP, ensemble::kLogW}) {
+    H5Dataset::create(file, path, ElementType::Float64, {n}, RowCapacity::Fixed, chunk);
+  }
+  H5Dataset::create(file, ensemble::kChainState, ElementType::Int64, {n}, RowCapacity::Fixed, chunk);
+  H5Dataset::create(file, ensemble::kChainAccepted, ElementType::UInt8, {n}, RowCapacity::Fixed, chunk);
+}
+
+void write_description(const H5File& file, const EnsembleLayout& layout, const Config& config,
+                       EnsembleSource source, const Communicator& comm) {
+  const H5Attributes root = file.attributes();
+  root.write_string("format", ensemble::kFormat);
+  root.write_int64("format_version", ensemble::kFormatVersion);
+  root.write_string("code_version", kVersion);
+  root.write_string("git_commit", kGitCommit);
+  root.write_string("created", utc_now());
+  root.write_string("config", config.resolved_yaml());
+  root.write_int64_vector("lattice_shape", layout.lattice_shape);
+  root.write_string("action", config.action.kind);
+  root.write_double("m2", config.action.m2);
+  root.write_double("lambda", config.action.lambda);
+  root.write_int64("n_ranks", comm.size());
+  root.write_string(ensemble::kSource, source == EnsembleSource::Flow ? "flow" : "hmc");
+  root.write_int64(ensemble::kNTotal, layout.n_configs);
+  root.write_int64(ensemble::kNWritten, 0);
+  root.write_int64("store_configs", layout.storage == ConfigStorage::Store ? 1 : 0);
+}
+
+}  // namespace
+
+EnsembleWriter::EnsembleWriter(H5File file, const EnsembleLayout& layout, const Communicator& comm)
+    : file_(std::move(file)), layout_(layout), comm_(comm) {}
+
+EnsembleWriter EnsembleWriter::create(const std::string& path, const EnsembleLayout& layout, const Config& config,
+                                      EnsembleSource source, OverwritePolicy overwrite, const Communicator& comm) {
+  if (overwrite == OverwritePolicy::Refuse && std::filesystem::exists(path)) {
+    throw ConfigError(path + ": ensemble file exists; pass --force to overwrite it or --resume to continue it");
+  }
+  const FileMode mode = overwrite == OverwritePolicy::Force ? FileMode::Truncate : FileMode::CreateNew;
+  EnsembleWriter writer(H5File(path, mode, comm.handle()), layout, comm);
+  create_datasets(writer.file_, layout);
+  write_description(writer.file_, layout, config, source, comm);
+  writer.file_.flush();
+  writer.open_datasets();
+  return writer;
+}
+
+EnsembleWriter EnsembleWriter::reopen(const std::string& path, const Communicator& comm) {
+  H5File file(path, FileMode::ReadWrite, comm.handle());
+  const H5Attributes root = file.attributes();
+  EnsembleLayout layout;
+  layout.n_configs = root.read_int64(ensemble::kNTotal);
+  layout.lattice_shape = root.read_int64_vector("lattice_shape");
+  layout.storage = root.read_int64("store_configs") != 0 ? ConfigStorage::Store : ConfigStorage::Skip;
+  if (layout.storage == ConfigStorage::Store) {
+    const H5Dataset configs = H5Dataset::open(file, ensemble::kConfigs);
+    layout.precision = configs.element_type() == ElementType::Float32 ? Precision::Float32 : Precision::Float64;
+  }
+  const int64_t n_written = root.read_int64(ensemble::kNWritten);
+  EnsembleWriter writer(std::move(file), layout, comm);
+  writer.n_written_ = n_written;
+  writer.open_datasets();
+  return writer;
+}
+
+void EnsembleWriter::open_datasets() {
+  if (layout_.storage == ConfigStorage::Store) {
+    configs_ = std::make_unique<H5Dataset>(H5Dataset::open(file_, ensemble::kConfigs));
+  }
+  log_q_ = std::make_unique<H5Dataset>(H5Dataset::open(file_, ensemble::kLogQ));
+  log_p_ = std::make_unique<H5Dataset>(H5Dataset::open(file_, ensemble::kLogP));
+  log_w_ = std::make_unique<H5Dataset>(H5Dataset::open(file_, ensemble::kLogW));
+  chain_state_ = std::make_unique<H5Dataset>(H5Dataset::open(file_, ensemble::kChainState));
+  chain_accepted_ = std::make_unique<H5Dataset>(H5Dataset::open(file_, ensemble::kChainAccepted));
+}
+
+void EnsembleWriter::write_rows(const EnsembleRows& rows) {
+  std::vector<double> log_w(static_cast<size_t>(rows.count));
+  for (int64_t i = 0; i < rows.count; ++i) log_w[static_cast<size_t>(i)] = rows.log_p[i] - rows.log_q[i];
+  if (configs_) {
+    if (layout_.precision == Precision::Float32) {
+      configs_->write_rows<float>(rows.offset, rows.count, static_cast<const float*>(rows.configs));
+    } else {
+      configs_->write_rows<double>(rows.offset, rows.count, static_cast<const double*>(rows.configs));
+    }
+  }
+  log_q_->write_rows<double>(rows.offset, rows.count, rows.log_q);
+  log_p_->write_rows<double>(rows.offset, rows.count, rows.log_p);
+  log_w_->write_rows<double>(rows.offset, rows.count, rows.count ? log_w.data() : nullptr);
+}
+
+void EnsembleWriter::write_chain(int64_t offset, int64_t count, const int64_t* state, const uint8_t* accepted) {
+  chain_state_->write_rows<int64_t>(offset, count, state);
+  chain_accepted_->write_rows<uint8_t>(offset, count, accepted);
+}
+
+std::vector<double> EnsembleWriter::read_log_w(int64_t offset, int64_t count) const {
+  return log_w_->read_rows<double>(offset, count);
+}
+
+void EnsembleWriter::commit(int64_t n_written) {
+  n_written_ = n_written;
+  file_.attributes().write_int64(ensemble::kNWritten, n_written);
+  file_.flush();
+}
+
+void EnsembleWriter::set_attribute(const std::string& name, const std::string& value) {
+  file_.attributes().write_string(name, value);
+}
+void EnsembleWriter::set_attribute(const std::string& name, double value) {
+  file_.attributes().write_double(name, value);
+}
+void EnsembleWriter::set_attribute(const std::string& name, int64_t value) {
+  file_.attributes().write_int64(name, value);
+}
+
+void EnsembleWriter::close() {
+  configs_.reset();
+  log_q_.reset();
+  log_p_.reset();
+  log_w_.reset();
+  chain_state_.reset();
+  chain_accepted_.reset();
+  file_.close();
+}
+
+}  // namespace flowlat

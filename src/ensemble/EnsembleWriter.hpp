@@ -1,0 +1,88 @@
+#pragma once
+// Writes an ensemble file (EnsembleFormat.hpp) from all ranks at once
+// through parallel HDF5: datasets of a fixed N rows are created up front,
+// each round every rank writes its own rows collectively (a rank with none
+// still takes part), then `n_written` is raised and the file flushed, so a
+// job killed mid-way leaves a valid file whose first n_written rows are
+// complete. /mcmc (the chain) is written here too, by every producer.
+// Torch-free: rows come as host arrays (device/HostRows.hpp makes them
+// from tensors).
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "config/Config.hpp"
+#include "io/H5Dataset.hpp"
+#include "io/H5File.hpp"
+#include "io/OverwritePolicy.hpp"
+#include "parallel/Communicator.hpp"
+
+namespace flowlat {
+
+enum class ConfigStorage { Store, Skip };
+enum class EnsembleSource { Flow, Hmc };
+
+struct EnsembleLayout {
+  int64_t n_configs = 0;
+  std::vector<int64_t> lattice_shape;
+  Precision precision = Precision::Float32;  // of /configs
+  ConfigStorage storage = ConfigStorage::Store;
+  int64_t chunk_rows = 1024;
+};
+
+// Rows [offset, offset + count) of an ensemble in host memory, row-major:
+// configs [count, L1, ..., Ld] of the layout's precision (ignored when not
+// stored), float64 log q and log p [count]. A rank with no rows passes count 0.
+struct EnsembleRows {
+  int64_t offset = 0;
+  int64_t count = 0;
+  const void* configs = nullptr;  // const float* or const double*
+  const double* log_q = nullptr;
+  const double* log_p = nullptr;
+};
+
+class EnsembleWriter {
+ public:
+  // Creates `path` (refused if it exists unless Force) with every dataset
+  // and the descriptive root attributes (format, version, code, time,
+  // resolved config, lattice, action, ranks, seeds, source). Collective.
+  static EnsembleWriter create(const std::string& path, const EnsembleLayout& layout, const Config& config,
+                               EnsembleSource source, OverwritePolicy overwrite, const Communicator& comm);
+  // Reopens a partly written file to continue it (or to add its chain);
+  // the layout is read from the file. Collective over `comm` (a single
+  // process passes Communicator::self()).
+  static EnsembleWriter reopen(const std::string& path, const Communicator& comm);
+
+  // Writes this rank's rows; log_w is computed here as log_p - log_q.
+  // Collective (count may be 0).
+  void write_rows(const EnsembleRows& rows);
+  // Writes /mcmc/state and /mcmc/accepted of rows [offset, offset + count)
+  // on this rank. Collective (count may be 0).
+  void write_chain(int64_t offset, int64_t count, const int64_t* state, const uint8_t* accepted);
+  // Records that rows [0, n) are complete and flushes. Collective.
+  void commit(int64_t n_written);
+  // log_w of rows [offset, offset + count), read back (for the chain and
+  // summary that finish a file). Collective in parallel mode.
+  std::vector<double> read_log_w(int64_t offset, int64_t count) const;
+  // A root attribute (same value on all ranks). Collective.
+  void set_attribute(const std::string& name, const std::string& value);
+  void set_attribute(const std::string& name, double value);
+  void set_attribute(const std::string& name, int64_t value);
+  int64_t n_written() const { return n_written_; }
+  const EnsembleLayout& layout() const { return layout_; }
+  // Closes every dataset and the file. Collective.
+  void close();
+
+ private:
+  EnsembleWriter(H5File file, const EnsembleLayout& layout, const Communicator& comm);
+  void open_datasets();
+
+  H5File file_;
+  EnsembleLayout layout_;
+  Communicator comm_;
+  std::unique_ptr<H5Dataset> configs_, log_q_, log_p_, log_w_, chain_state_, chain_accepted_;
+  int64_t n_written_ = 0;
+};
+
+}  // namespace flowlat

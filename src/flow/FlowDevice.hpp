@@ -1,0 +1,19 @@
+#pragma once
+// Sets a rank up to run a flow: its threads, the CPU kernels' instruction
+// set (FLOWLAT_CPU_KERNELS, flow/ConvKernels.hpp) and its device.
+#include <torch/torch.h>
+
+#include "config/Config.hpp"
+#include "parallel/Communicator.hpp"
+
+namespace flowlat {
+
+// Threads, CPU kernels and device of this rank; every rank fails alike
+// (CollectiveError) if cuda is asked for and absent or the kernels named
+// by FLOWLAT_CPU_KERNELS are not available. Collective.
+torch::Device prepare_flow_device(const RunConfig& run, const Communicator& comm);
+
+// The instruction set of the CPU kernels this process runs ("avx512"). Local.
+const char* cpu_kernels();
+
+}  // namespace flowlat

@@ -1,0 +1,25 @@
+#pragma once
+// The `flowlat hmc` job: the hybrid Monte Carlo baseline (HmcSampler) for
+// the configuration's action, written as an ensemble file that `flowlat
+// analyze` reads like a flow's (source = "hmc", log_q = log_p = -S so log_w
+// = 0 exactly, /mcmc/state = row index, /mcmc/accepted = the trajectory's
+// Metropolis decision). Every parameter comes from the `hmc:` section; at
+// the end rank 0 prints the acceptance, <exp(-dH)> and the observables
+// with tau_int of each.
+#include <string>
+
+#include "config/Config.hpp"
+#include "io/OverwritePolicy.hpp"
+#include "parallel/Communicator.hpp"
+
+namespace flowlat {
+
+struct HmcOptions {
+  std::string output_path;  // empty: <run.output_dir>/<hmc.output>
+  OverwritePolicy overwrite = OverwritePolicy::Refuse;
+};
+
+// Runs the whole job. Collective; rank 0 prints.
+void run_hmc(const Config& config, const Communicator& comm, const HmcOptions& options);
+
+}  // namespace flowlat

@@ -1,0 +1,142 @@
+#include "pipeline/RunJob.hpp"
+
+// The plot scripts are found, in order, in $FLOWLAT_TOOLS_DIR, in the source
+// tree the binary was built from (BuildInfo.hpp: kSourceDir), in
+// <prefix>/share/flowlat/tools and <prefix>/tools beside <prefix>/bin/flowlat
+// or <build>/flowlat. The interpreter is $FLOWLAT_PYTHON, else python3.
+#include <algorithm>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "BuildInfo.hpp"
+#include "analysis/AnalysisReport.hpp"
+#include "analysis/EnsembleAnalysis.hpp"
+#include "parallel/CollectiveError.hpp"
+#include "sample/SampleJob.hpp"
+#include "train/TrainJob.hpp"
+
+namespace flowlat {
+namespace {
+
+namespace fs = std::filesystem;
+
+// One argument quoted for sh -c. Local.
+std::string shell_quote(const std::string& text) {
+  std::string out = "'";
+  for (char c : text) out += c == '\'' ? std::string("'\\''") : std::string(1, c);
+  return out + "'";
+}
+
+bool has_plot_tools(const fs::path& dir) {
+  std::error_code error;
+  return fs::is_regular_file(dir / "plot_training.py", error) && fs::is_regular_file(dir / "plot_ensemble.py", error);
+}
+
+// The first directory holding both plot scripts (order in the file comment). Local.
+std::optional<fs::path> find_tools_dir() {
+  std::vector<fs::path> candidates;
+  if (const char* env = std::getenv("FLOWLAT_TOOLS_DIR"); env != nullptr && *env != '\0') candidates.emplace_back(env);
+  candidates.push_back(fs::path(kSourceDir) / "tools");
+  std::error_code error;
+  const fs::path exe = fs::read_symlink("/proc/self/exe", error);
+  if (!error) {
+    candidates.push_back(exe.parent_path().parent_path() / "share" / "flowlat" / "tools");
+    candidates.push_back(exe.parent_path().parent_path() / "tools");
+  }
+  for (const fs::path& dir : candidates) {
+    if (has_plot_tools(dir)) return dir;
+  }
+  return std::nullopt;
+}
+
+std::string python_interpreter() {
+  const char* env = std::getenv("FLOWLAT_PYTHON");
+  return env != nullptr && *env != '\0' ? env : "python3";
+}
+
+// Runs `command` (sh -c, stderr folded into stdout); returns its output, or
+// nullopt (after printing that output) if it failed. Local.
+std::optional<std::string> run_tool(const std::string& command) {
+  FILE* pipe = popen((command + " 2>&1").c_str(), "r");
+  if (pipe == nullptr) return std::nullopt;
+  std::string output;
+  char buffer[4096];
+  while (std::fgets(buffer, sizeof buffer, pipe) != nullptr) output += buffer;
+  if (pclose(pipe) != 0) {
+    std::printf("%s", output.c_str());
+    return std::nullopt;
+  }
+  return output;
+}
+
+// The plot commands for this run; with an HMC ensemble (`hmc`, else
+// <run.output_dir>/<hmc.output> when it exists) the M histogram and C(t)
+// show HMC beside the reweighted flow. Local.
+std::vector<std::string> plot_commands(const Config& config, const std::string& python, const fs::path& tools,
+                                       std::string hmc) {
+  std::string ensemble = shell_quote(python) + " " + shell_quote((tools / "plot_ensemble.py").string()) + " " +
+                         shell_quote(default_ensemble_path(config));
+  if (hmc.empty() && fs::exists(config.run.output_dir + "/" + config.hmc.output)) {
+    hmc = config.run.output_dir + "/" + config.hmc.output;
+  }
+  if (!hmc.empty()) ensemble += " --hmc " + shell_quote(hmc);
+  return {shell_quote(python) + " " + shell_quote((tools / "plot_training.py").string()) + " " +
+              shell_quote(config.run.output_dir),
+          ensemble};
+}
+
+// Makes the plots and prints their paths, or says how to make them. Local (rank 0).
+void make_plots(const Config& config, const std::string& hmc) {
+  const std::optional<fs::path> tools = find_tools_dir();
+  const std::string python = python_interpreter();
+  const fs::path shown_tools = tools ? *tools : fs::path("tools");
+  const std::vector<std::string> commands = plot_commands(config, python, shown_tools, hmc);
+  std::string pngs;
+  bool made = tools.has_value();
+  for (const std::string& command : commands) {
+    if (!made) break;
+    const std::optional<std::string> output = run_tool(command);
+    made = output.has_value();
+    if (made) pngs += *output;
+  }
+  if (made) {
+    std::printf("\nplots:\n");
+    for (size_t start = 0; start < pngs.size();) {
+      const size_t end = std::min(pngs.find('\n', start), pngs.size());
+      const std::string line = pngs.substr(start, end - start);
+      if (line.size() >= 4 && line.compare(line.size() - 4, 4, ".png") == 0) std::printf("  %s\n", line.c_str());
+      start = end + 1;
+    }
+  } else {
+    std::printf("\nplots: not made (%s). To make them, install Python 3 with matplotlib and h5py "
+                "(Debian: apt-get install python3-matplotlib python3-h5py) and run\n",
+                tools ? (python + " with matplotlib and h5py did not run the plot scripts").c_str()
+                      : "tools/plot_training.py not found; set FLOWLAT_TOOLS_DIR to the source tree's tools/");
+    for (const std::string& command : commands) std::printf("  %s\n", command.c_str());
+  }
+  std::fflush(stdout);
+}
+
+}  // namespace
+
+void run_pipeline(const Config& config, const Communicator& comm, const RunOptions& options) {
+  run_training(config, comm, options.overwrite, options.start == RunStart::Resume ? TrainStart::Resume : TrainStart::Fresh);
+  SampleOptions sample;
+  sample.overwrite = options.overwrite;
+  // A run stopped while training has no ensemble yet: sampling then starts it.
+  const bool continue_ensemble = options.start == RunStart::Resume && fs::exists(default_ensemble_path(config));
+  sample.start = continue_ensemble ? SampleStart::Resume : SampleStart::Fresh;
+  run_sampling(config, comm, sample);
+  run_collectively(comm, [&] {
+    if (!comm.is_root()) return;
+    std::printf("\n%s", AnalysisReport(analyze_ensemble(default_ensemble_path(config))).table().c_str());
+    std::fflush(stdout);
+    make_plots(config, options.hmc_path);
+  });
+}
+
+}  // namespace flowlat

@@ -1,0 +1,178 @@
+#include "sample/SampleJob.hpp"
+
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+#include <memory>
+
+#include "action/Phi4Action.hpp"
+#include "config/ConfigDiff.hpp"
+#include "config/ConfigError.hpp"
+#include "device/DeviceSelection.hpp"
+#include "device/HostRows.hpp"
+#include "ensemble/EnsembleReader.hpp"
+#include "ensemble/EnsembleSummary.hpp"
+#include "ensemble/EnsembleWriter.hpp"
+#include "flow/FlowDevice.hpp"
+#include "flow/NormalizingFlow.hpp"
+#include "io/FileChecksum.hpp"
+#include "job/RunHeader.hpp"
+#include "job/StopMonitor.hpp"
+#include "parallel/CollectiveError.hpp"
+
+namespace flowlat {
+namespace {
+using Clock = std::chrono::steady_clock;
+
+double seconds_since(Clock::time_point start) {
+  return std::chrono::duration<double>(Clock::now() - start).count();
+}
+
+NormalizingFlow load_flow(const Config& config, const std::string& model_path, torch::Device device) {
+  NormalizingFlow flow(FlowArchitecture::from_config(config));
+  flow->load_from(model_path);
+  flow->to(device, to_dtype(config.run.precision));
+  flow->eval();
+  return flow;
+}
+
+// Refuses to continue a file made from another configuration.
+void check_resumable(const std::string& path, const Config& config) {
+  const EnsembleReader reader(path);
+  const std::vector<std::string> changes = forbidden_changes(
+      reader.attribute_string("config"), config.resolved_yaml(), Changeable::OnSampleResume, "in the file");
+  if (changes.empty()) return;
+  std::string message = path + ": --resume needs the configuration the file was started with (its 'config' "
+                        "attribute); these keys differ:";
+  for (const std::string& change : changes) message += "\n  " + change;
+  throw ConfigError(message);
+}
+
+// The strongest stop request of any rank (signal over wall time). Collective.
+StopRequest agreed_stop(StopRequest local, const Communicator& comm) {
+  return static_cast<StopRequest>(static_cast<int>(comm.max(static_cast<double>(local))));
+}
+
+// A new ensemble file with its provenance attributes, or the partly
+// written one to continue. Collective.
+std::unique_ptr<EnsembleWriter> open_ensemble(const Config& config, const SampleOptions& options,
+                                              const std::string& path, const std::string& model_checksum,
+                                              const Communicator& comm) {
+  std::unique_ptr<EnsembleWriter> writer;
+  run_collectively(comm, [&] {
+    if (options.start == SampleStart::Resume) {
+      writer = std::make_unique<EnsembleWriter>(EnsembleWriter::reopen(path, comm));
+      return;
+    }
+    EnsembleLayout layout;
+    layout.n_configs = config.sample.n_configs;
+    layout.lattice_shape = config.lattice.shape;
+    layout.precision = config.run.precision;
+    layout.storage = config.sample.store_configs ? ConfigStorage::Store : ConfigStorage::Skip;
+    layout.chunk_rows = config.sample.batch_size;
+    std::filesystem::create_directories(std::filesystem::path(path).parent_path());
+    writer = std::make_unique<EnsembleWriter>(
+        EnsembleWriter::create(path, layout, config, EnsembleSource::Flow, options.overwrite, comm));
+    writer->set_attribute("model_checksum", model_checksum);
+    writer->set_attribute("sample_seed", static_cast<int64_t>(config.sample.seed));
+    writer->set_attribute("train_seed", static_cast<int64_t>(config.train.seed));
+  });
+  return writer;
+}
+
+// Generates the rows from the writer's n_written on: batch b from the
+// stream (sample.seed, b), batches dealt round-robin to the ranks. Throws
+// CollectiveError(StoppedResumable) after flushing when stopped. Collective.
+void generate(const Config& config, NormalizingFlow& flow, torch::Device device, EnsembleWriter& writer,
+              const std::string& path, const Communicator& comm, SampleTiming& timing) {
+  const int64_t n = config.sample.n_configs, batch = config.sample.batch_size;
+  const int64_t n_batches = (n + batch - 1) / batch;
+  const Phi4Action action(config.action.m2, config.action.lambda);
+  const auto options = torch::TensorOptions().dtype(to_dtype(config.run.precision)).device(device);
+  torch::NoGradGuard no_grad;
+  const StopMonitor monitor(config.run.max_walltime.seconds);
+  double last_round_seconds = 0;
+  for (int64_t round = writer.n_written() / batch; round < n_batches; round += comm.size()) {
+    // One small allreduce per round: all ranks stop after the same round.
+    const StopRequest stop = agreed_stop(monitor.stop_request(2 * last_round_seconds), comm);
+    if (stop != StopRequest::None) {
+      writer.close();
+      throw CollectiveError("stopped by " + describe_stop(stop, config.run.max_walltime.seconds) + " with " +
+                                std::to_string(std::min(n, round * batch)) + " of " + std::to_string(n) +
+                                " configurations in " + path + "; continue with: flowlat sample " +
+                                config.source_file + " --resume",
+                            ExitCode::StoppedResumable);
+    }
+    const auto round_start = Clock::now();
+    const int64_t b = round + comm.rank();
+    const int64_t offset = std::min(b * batch, n);
+    const int64_t count = b < n_batches ? std::min(batch, n - offset) : 0;
+    const torch::Tensor z = flow->prior().draw_block(
+        stream_key(config.sample.seed, StreamPurpose::Sampling, static_cast<uint64_t>(b)), count, options);
+    const FlowSample sample = flow->forward(z);
+    const HostRows rows(offset, sample.x, sample.log_q, -action(sample.x), config.run.precision);
+    const auto io_start = Clock::now();
+    writer.write_rows(rows.view());
+    const int64_t complete = std::min(n, (round + comm.size()) * batch);
+    writer.commit(complete);
+    timing.io_seconds += seconds_since(io_start);
+    if (comm.is_root() && (complete == n || (round / comm.size()) % 16 == 0)) {
+      std::printf("sampled %lld/%lld\n", static_cast<long long>(complete), static_cast<long long>(n));
+      std::fflush(stdout);
+    }
+    last_round_seconds = seconds_since(round_start);
+  }
+}
+
+}  // namespace
+
+std::string default_ensemble_path(const Config& config) {
+  return config.run.output_dir + "/" + config.sample.output;
+}
+std::string default_model_path(const Config& config) { return config.run.output_dir + "/model.pt"; }
+
+SampleTiming run_sampling(const Config& config, const Communicator& comm, const SampleOptions& options) {
+  const auto start = Clock::now();
+  const std::string model_path = options.model_path.empty() ? default_model_path(config) : options.model_path;
+  const std::string path = options.output_path.empty() ? default_ensemble_path(config) : options.output_path;
+  const torch::Device device = prepare_flow_device(config.run, comm);
+  NormalizingFlow flow{nullptr};
+  std::string model_checksum;
+  run_collectively(comm, [&] {
+    flow = load_flow(config, model_path, device);
+    model_checksum = file_checksum(model_path);
+    if (options.start == SampleStart::Resume) check_resumable(path, config);
+  });
+  print_run_header("sample", config, comm, device.str(), cpu_kernels());
+
+  std::unique_ptr<EnsembleWriter> writer = open_ensemble(config, options, path, model_checksum, comm);
+  const int64_t first_row = writer->n_written() / config.sample.batch_size * config.sample.batch_size;
+  if (comm.is_root() && first_row > 0) {
+    std::printf("resuming %s at row %lld of %lld\n", path.c_str(), static_cast<long long>(writer->n_written()),
+                static_cast<long long>(config.sample.n_configs));
+  }
+  SampleTiming timing;
+  generate(config, flow, device, *writer, path, comm, timing);
+  writer->close();
+  const double generation_seconds = seconds_since(start);
+
+  const auto summary_start = Clock::now();
+  EnsembleSummary summary;
+  run_collectively(comm, [&] {
+    if (comm.is_root()) summary = summarize_ensemble(path, config.sample.mcmc_seed);
+  });
+  timing.summary_seconds = seconds_since(summary_start);
+  timing.total_seconds = seconds_since(start);
+  if (comm.is_root()) {
+    std::printf("ensemble: %s\n  N = %lld, ESS = %.4f, independence-Metropolis acceptance = %.4f, "
+                "log Z = %.6f +- %.6f\n",
+                path.c_str(), static_cast<long long>(summary.n), summary.ess, summary.accept_rate, summary.log_z,
+                summary.log_z_error);
+    std::printf("  %.1f configs/s over %.2f s (HDF5 writes %.0f%%, chain and summary %.2f s)\n",
+                static_cast<double>(config.sample.n_configs - first_row) / generation_seconds, generation_seconds,
+                100.0 * timing.io_seconds / generation_seconds, timing.summary_seconds);
+  }
+  return timing;
+}
+
+}  // namespace flowlat
