@@ -1,9 +1,12 @@
 #!/usr/bin/env python3
 """Training curves of a flowlat run: loss and ESS against step.
 
-Reads the run directory's history.csv (header `step,loss,ess,seconds,skipped`,
-one row per step; `seconds` is that step's wall time, `skipped` = 1 when the
-step was skipped for a non-finite loss or gradient). Conventions (README):
+Reads the run directory's history.csv (header
+`step,loss,ess,seconds,skipped,lr,eval_ess,eval_acceptance`, one row per step;
+`ess` is the training batch's ESS, `seconds` that step's wall time, `skipped`
+= 1 when the step was skipped for a non-finite loss or gradient; the held-out
+columns are filled on evaluation steps only; files of older runs have the
+first five columns). Conventions (README):
 loss = mean(log q - log p) with log p = -S, so loss >= -log Z; ESS =
 (sum w)^2 / (N sum w^2) with log w = log p - log q, in (0, 1].
 
@@ -32,18 +35,26 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
 HISTORY_COLUMNS = ("step", "loss", "ess", "seconds", "skipped")
+OPTIONAL_COLUMNS = ("lr", "eval_ess", "eval_acceptance")
 
 
 def read_history(path):
-    """Columns of history.csv as float arrays keyed by name ('nan'/'inf' allowed)."""
+    """Columns of history.csv as float arrays keyed by name ('nan'/'inf' allowed;
+    empty held-out cells are NaN; columns an older file lacks are all NaN)."""
     with open(path, newline="") as f:
         rows = list(csv.reader(f))
-    if not rows or [c.strip() for c in rows[0]] != list(HISTORY_COLUMNS):
-        raise ValueError(f"{path}: expected header {','.join(HISTORY_COLUMNS)}")
+    header = [c.strip() for c in rows[0]] if rows else []
+    if header[:5] != list(HISTORY_COLUMNS) or header[5:] not in (list(OPTIONAL_COLUMNS), []):
+        raise ValueError(f"{path}: expected header {','.join(HISTORY_COLUMNS + OPTIONAL_COLUMNS)}")
     # A header repeated mid-file (a resumed run appending) is skipped.
     body = [r for r in rows[1:] if r and r[0].strip() != "step"]
-    data = np.array([[float(v) for v in r] for r in body], dtype=np.float64).reshape(-1, 5)
-    return {name: data[:, i] for i, name in enumerate(HISTORY_COLUMNS)}
+    width = len(header)
+    data = np.array([[float(v) if v.strip() else np.nan for v in r] for r in body],
+                    dtype=np.float64).reshape(-1, width)
+    history = {name: data[:, i] for i, name in enumerate(header)}
+    for name in OPTIONAL_COLUMNS:
+        history.setdefault(name, np.full(len(body), np.nan))
+    return history
 
 
 def moving_average(x, window=15):
@@ -77,14 +88,18 @@ def plot_training(history, out_path, window=15, title=None):
 
     ax_ess.plot(steps, ess, color=c_ess, alpha=0.2, lw=0.7)
     ax_ess.plot(*_smoothed(steps, ess, window), color=c_ess, lw=1.6,
-                label=f"ESS (moving avg {window})")
+                label=f"training-batch ESS (moving avg {window})")
+    held_out = np.isfinite(history["eval_ess"])
+    if held_out.any():
+        ax_ess.plot(steps[held_out], history["eval_ess"][held_out], "o-", color="tab:green", ms=3, lw=1,
+                    label="held-out ESS (fresh configurations)")
     ax_loss.plot(steps, loss, color=c_loss, alpha=0.2, lw=0.7)
     ax_loss.plot(*_smoothed(steps, loss, window), color=c_loss, lw=1.6,
                  label=f"loss (moving avg {window})")
 
     ax_ess.set_ylim(0, 1)
     ax_ess.set_xlabel("step")
-    ax_ess.set_ylabel("ESS", color=c_ess)
+    ax_ess.set_ylabel("ESS (training batch; held-out)", color=c_ess)
     ax_ess.tick_params(axis="y", colors=c_ess)
     ax_loss.set_ylabel(r"loss = $\langle \log q - \log p \rangle$", color=c_loss)
     ax_loss.tick_params(axis="y", colors=c_loss)

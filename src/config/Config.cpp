@@ -10,6 +10,7 @@
 #include <sstream>
 
 #include "config/ConfigError.hpp"
+#include "config/GaussianMass.hpp"
 #include "config/KeyBinding.hpp"
 
 namespace flowlat {
@@ -110,11 +111,15 @@ std::string apply_override(YAML::Node& root, const std::string& assignment) {
   return path;
 }
 
-// Values the tables leave to the input: run.output_dir from the file name.
+// Values the tables leave to the input: run.output_dir from the file name,
+// flow.fourier_mass2 from the action.
 void derive_defaults(Config& config, const std::string& origin, const std::set<std::string>& given) {
   if (!given.count("run.output_dir")) {
     const std::string stem = std::filesystem::path(origin).stem().string();
     config.run.output_dir = "runs/" + (stem.empty() ? "flowlat" : stem);
+  }
+  if (!given.count("flow.fourier_mass2")) {
+    config.flow.fourier_mass2 = gaussian_mass2(config.lattice.shape, config.action.m2, config.action.lambda);
   }
 }
 

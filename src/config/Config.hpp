@@ -21,6 +21,20 @@ enum class ResumeMode { Never, Auto };  // run.resume: auto continues from the n
 //   Omelyan:  2nd-order minimum-norm (lambda = 0.1931833...), 2 force
 //             evaluations per step, a ~10x smaller dH coefficient.
 enum class HmcIntegrator { Leapfrog, Omelyan };
+// The transformation of a coupling layer's active sites.
+//   Affine: phi' = exp(s) phi + t (the tutorial's real NVP).
+//   Spline: a monotone rational-quadratic spline (Durkan et al. 2019).
+enum class CouplingKind { Affine, Spline };
+// A learned linear layer diagonal in momentum space before the couplings.
+enum class FourierLayerKind { None, Diagonal };
+// Z2 (phi -> -phi) built into the couplings: every layer odd.
+enum class Equivariance { None, Z2 };
+// Z2 by averaging: q_s(phi) = (q(phi) + q(-phi)) / 2.
+enum class Symmetrisation { None, Z2 };
+// Gradient of the reverse KL: through the sample and the density
+// (reparameterisation), or through the sample only (path gradient).
+enum class GradientEstimator { Reparam, Path };
+enum class LrSchedule { Constant, Step, Cosine };
 
 // run.max_walltime: written as seconds or [D-]HH:MM:SS, kept in seconds.
 struct WallTime {
@@ -99,6 +113,9 @@ const char* to_string(DeviceKind kind);
 const char* to_string(Precision precision);
 const char* to_string(ResumeMode mode);
 const char* to_string(HmcIntegrator integrator);
+const char* to_string(CouplingKind kind);
+const char* to_string(GradientEstimator estimator);
+const char* to_string(LrSchedule schedule);
 // "[D-]HH:MM:SS", "MM:SS" or plain seconds -> seconds; throws std::invalid_argument. Local.
 double parse_walltime(const std::string& text);
 

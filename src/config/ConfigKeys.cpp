@@ -112,13 +112,14 @@ const char* to_string(ValueKind kind) {
     case ValueKind::String: return "a string";
     case ValueKind::IntegerList: return "a list of integers";
     case ValueKind::Choice: return "one of the names allowed";
+    case ValueKind::ChoiceList: return "a name or a list of names";
     case ValueKind::Duration: return "seconds or [D-]HH:MM:SS";
   }
   return "?";
 }
 
 std::string key_table(KeyTableStyle style, const std::string& section) {
-  static const char* kTypeNames[] = {"int", "number", "bool", "string", "list of int", "name", "duration"};
+  static const char* kTypeNames[] = {"int", "number", "bool", "string", "list of int", "name", "names", "duration"};
   std::ostringstream text;
   if (style == KeyTableStyle::Markdown) {
     text << "| key | type | default | allowed | meaning |\n| --- | --- | --- | --- | --- |\n";

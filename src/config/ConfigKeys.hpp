@@ -9,7 +9,7 @@
 
 namespace flowlat {
 
-enum class ValueKind { Integer, Real, Boolean, String, IntegerList, Choice, Duration };
+enum class ValueKind { Integer, Real, Boolean, String, IntegerList, Choice, ChoiceList, Duration };
 
 struct KeyInfo {
   std::string path;          // "train.lr"

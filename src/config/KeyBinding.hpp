@@ -47,7 +47,7 @@ KeyBinding make_key(const char* section, const char* name, T& (*field)(Config&),
   key.emit = [field](YAML::Emitter& out, const Config& config) {
     ValueCodec<T>::emit(out, field(const_cast<Config&>(config)));
   };
-  if constexpr (std::is_enum_v<T>) {
+  if constexpr (ValueCodec<T>::kind == ValueKind::Choice || ValueCodec<T>::kind == ValueKind::ChoiceList) {
     if (key.info.allowed.empty()) key.info.allowed = join_names(ValueCodec<T>::names());
   }
   return key;

@@ -28,6 +28,18 @@ template <>
 const std::vector<std::pair<const char*, ResumeMode>>& enum_names<ResumeMode>();
 template <>
 const std::vector<std::pair<const char*, HmcIntegrator>>& enum_names<HmcIntegrator>();
+template <>
+const std::vector<std::pair<const char*, CouplingKind>>& enum_names<CouplingKind>();
+template <>
+const std::vector<std::pair<const char*, FourierLayerKind>>& enum_names<FourierLayerKind>();
+template <>
+const std::vector<std::pair<const char*, Equivariance>>& enum_names<Equivariance>();
+template <>
+const std::vector<std::pair<const char*, Symmetrisation>>& enum_names<Symmetrisation>();
+template <>
+const std::vector<std::pair<const char*, GradientEstimator>>& enum_names<GradientEstimator>();
+template <>
+const std::vector<std::pair<const char*, LrSchedule>>& enum_names<LrSchedule>();
 
 // "a or b", "one of a, b, c": the allowed names for messages. Local.
 std::string describe_choices(const std::vector<std::string>& names);
@@ -129,6 +141,36 @@ struct ValueCodec<E, std::enable_if_t<std::is_enum_v<E>>> {
     for (const auto& entry : enum_names<E>()) all.emplace_back(entry.first);
     return all;
   }
+};
+
+// A list of names; a single name stands for a list of one.
+template <typename E>
+struct ValueCodec<std::vector<E>, std::enable_if_t<std::is_enum_v<E>>> {
+  static constexpr ValueKind kind = ValueKind::ChoiceList;
+  static std::optional<std::string> decode(const YAML::Node& node, std::vector<E>& out) {
+    std::vector<E> values;
+    if (node.IsScalar()) {
+      E value{};
+      if (auto error = ValueCodec<E>::decode(node, value)) return error;
+      values.push_back(value);
+    } else if (node.IsSequence() && node.size() > 0) {
+      for (const auto& item : node) {
+        E value{};
+        if (auto error = ValueCodec<E>::decode(item, value)) return error;
+        values.push_back(value);
+      }
+    } else {
+      return "must be a name or a non-empty list of names (" + join_names(ValueCodec<E>::names()) + ")";
+    }
+    out = std::move(values);
+    return std::nullopt;
+  }
+  static void emit(YAML::Emitter& out, const std::vector<E>& values) {
+    out << YAML::Flow << YAML::BeginSeq;
+    for (E value : values) out << ValueCodec<E>::name_of(value);
+    out << YAML::EndSeq;
+  }
+  static std::vector<std::string> names() { return ValueCodec<E>::names(); }
 };
 
 }  // namespace flowlat

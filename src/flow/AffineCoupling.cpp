@@ -1,19 +1,22 @@
 #include "flow/AffineCoupling.hpp"
 
 namespace flowlat {
+namespace {
 
-AffineCouplingImpl::AffineCouplingImpl(const Lattice& lattice, int parity, torch::nn::Sequential net)
-    : net_(register_module("net", std::move(net))) {
+torch::Tensor sum_sites_float64(const torch::Tensor& s) { return s.to(torch::kFloat64).flatten(1).sum(1); }
+
+// Under phi -> -phi the scale stays and the shift changes sign.
+ChannelMirror affine_mirror() { return {{0, 1}, {1.0, -1.0}}; }
+
+}  // namespace
+
+AffineCouplingImpl::AffineCouplingImpl(const Lattice& lattice, int parity, torch::nn::Sequential net,
+                                       Equivariance equivariance)
+    : net_(register_module("net", net)),
+      coupling_net_(lattice, parity, net, equivariance, affine_mirror()),
+      equivariance_(equivariance) {
   frozen_mask_ = register_buffer("frozen_mask", lattice.checkerboard(parity));
   active_mask_ = register_buffer("active_mask", 1.0 - frozen_mask_);
-  // The fused kernel reads the architecture off the modules.
-  const torch::Tensor first_weight = net_->parameters().front();
-  spec_.stencil = CouplingStencil::build(lattice, parity, first_weight.size(-1));
-  const auto last = net_->children().back();
-  spec_.activation = last->as<torch::nn::Tanh>() ? OutputActivation::Tanh : OutputActivation::None;
-  for (const auto& child : net_->children()) {
-    if (auto* relu = child->as<torch::nn::LeakyReLU>()) spec_.negative_slope = relu->options.negative_slope();
-  }
 }
 
 std::pair<torch::Tensor, torch::Tensor> AffineCouplingImpl::shift_and_scale(const torch::Tensor& frozen) {
@@ -23,35 +26,28 @@ std::pair<torch::Tensor, torch::Tensor> AffineCouplingImpl::shift_and_scale(cons
   return {s, t};
 }
 
-namespace {
-torch::Tensor sum_sites_float64(const torch::Tensor& s) {
-  return s.to(torch::kFloat64).flatten(1).sum(1);
-}
-}  // namespace
-
-CouplingResult AffineCouplingImpl::fused(const torch::Tensor& x, CouplingDirection direction) {
-  auto [y, log_det] = fused_coupling(x, net_->parameters(), spec_, direction);
-  return {y, log_det};
-}
-
-CouplingResult AffineCouplingImpl::forward(const torch::Tensor& x) {
+CouplingResult AffineCouplingImpl::apply(const torch::Tensor& x, CouplingDirection direction) {
+  const bool forward = direction == CouplingDirection::Forward;
+  if (equivariance_ == Equivariance::Z2) {
+    const torch::Tensor out = coupling_net_.outputs(x, kernel_);  // [B, Va, 2]
+    const torch::Tensor s = out.select(2, 0), t = out.select(2, 1);
+    const torch::Tensor a = coupling_net_.active(x);
+    const torch::Tensor y = forward ? a * torch::exp(s) + t : (a - t) * torch::exp(-s);
+    const torch::Tensor log_det = sum_sites_float64(s);
+    return {coupling_net_.with_active(x, y), forward ? log_det : -log_det};
+  }
   if (resolve_coupling_kernel(kernel_, x.device()) == CouplingKernel::Fused) {
-    return fused(x, CouplingDirection::Forward);
+    auto [y, log_det] = fused_coupling(x, net_->parameters(), coupling_net_.spec(), direction);
+    return {y, log_det};
   }
   const torch::Tensor frozen = frozen_mask_ * x;
   auto [s, t] = shift_and_scale(frozen);
-  const torch::Tensor fx = frozen + active_mask_ * x * torch::exp(s) + t;
-  return {fx, sum_sites_float64(s)};
+  if (forward) return {frozen + active_mask_ * x * torch::exp(s) + t, sum_sites_float64(s)};
+  return {frozen + active_mask_ * (x - t) * torch::exp(-s), -sum_sites_float64(s)};
 }
 
-CouplingResult AffineCouplingImpl::reverse(const torch::Tensor& fx) {
-  if (resolve_coupling_kernel(kernel_, fx.device()) == CouplingKernel::Fused) {
-    return fused(fx, CouplingDirection::Reverse);
-  }
-  const torch::Tensor frozen = frozen_mask_ * fx;
-  auto [s, t] = shift_and_scale(frozen);
-  const torch::Tensor x = frozen + active_mask_ * (fx - t) * torch::exp(-s);
-  return {x, -sum_sites_float64(s)};
-}
+CouplingResult AffineCouplingImpl::forward(const torch::Tensor& x) { return apply(x, CouplingDirection::Forward); }
+
+CouplingResult AffineCouplingImpl::reverse(const torch::Tensor& fx) { return apply(fx, CouplingDirection::Reverse); }
 
 }  // namespace flowlat

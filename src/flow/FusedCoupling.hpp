@@ -11,18 +11,12 @@
 
 #include <vector>
 
-#include "flow/ConvNet.hpp"
-#include "flow/CouplingStencil.hpp"
+#include "flow/FusedNet.hpp"
 
 namespace flowlat {
 
 enum class CouplingDirection { Forward, Reverse };
 
-struct FusedCouplingSpec {
-  CouplingStencil stencil;
-  OutputActivation activation = OutputActivation::Tanh;
-  double negative_slope = 0.01;  // LeakyReLU between the convolutions
-};
 
 // Applies the coupling to contiguous CPU x [B, L1, ..., Ld] (float32 or
 // float64) with conv parameters [w0, b0, w1, b1, ...] (Conv weight layout);

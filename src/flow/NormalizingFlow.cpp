@@ -1,24 +1,62 @@
 #include "flow/NormalizingFlow.hpp"
 
+#include <ATen/CPUGeneratorImpl.h>
+
+#include <cmath>
 #include <cstdlib>
 #include <filesystem>
 #include <stdexcept>
+
+#include "flow/AffineCoupling.hpp"
+#include "flow/RationalQuadraticSpline.hpp"
+#include "flow/SplineCoupling.hpp"
 
 namespace flowlat {
 namespace {
 constexpr const char* kArchitectureKey = "flowlat_architecture";
 constexpr const char* kDtypeKey = "flowlat_dtype";
+
+std::shared_ptr<CouplingLayerImpl> make_coupling(const FlowArchitecture& a, const Lattice& lattice, int64_t layer) {
+  const int parity = static_cast<int>(layer % 2);
+  if (a.coupling_of(layer) == CouplingKind::Spline) {
+    auto net = make_conv_net(lattice.dim(), 1, spline_parameter_count(a.spline_bins), a.hidden_channels,
+                             a.kernel_size, OutputActivation::None);
+    return std::make_shared<SplineCouplingImpl>(lattice, parity, net, a.spline_bins, a.spline_bound, a.equivariance);
+  }
+  const auto activation = a.final_tanh ? OutputActivation::Tanh : OutputActivation::None;
+  auto net = make_conv_net(lattice.dim(), 1, 2, a.hidden_channels, a.kernel_size, activation);
+  return std::make_shared<AffineCouplingImpl>(lattice, parity, net, a.equivariance);
 }
+
+torch::serialize::InputArchive read_archive(const std::string& path) {
+  if (!std::filesystem::exists(path)) throw std::runtime_error(path + ": model file not found");
+  torch::serialize::InputArchive archive;
+  try {
+    archive.load_from(path, torch::kCPU);
+  } catch (const c10::Error& e) {
+    throw std::runtime_error(path + ": not a readable flowlat model file");
+  }
+  return archive;
+}
+
+FlowArchitecture recorded_architecture(torch::serialize::InputArchive& archive, const std::string& path) {
+  c10::IValue stored;
+  if (!archive.try_read(kArchitectureKey, stored) || !stored.isString()) {
+    throw std::runtime_error(path + ": model file has no recorded architecture");
+  }
+  return FlowArchitecture::from_json(nlohmann::json::parse(stored.toStringRef()));
+}
+
+}  // namespace
 
 NormalizingFlowImpl::NormalizingFlowImpl(const FlowArchitecture& architecture)
     : architecture_(architecture), prior_(Lattice(architecture.lattice_shape)) {
   const Lattice& lattice = prior_.lattice();
-  const auto activation = architecture.final_tanh ? OutputActivation::Tanh : OutputActivation::None;
+  if (architecture.fourier_layer == FourierLayerKind::Diagonal) {
+    fourier_ = register_module("fourier", FourierLayer(lattice, architecture.fourier_mass2));
+  }
   for (int64_t i = 0; i < architecture.n_layers; ++i) {
-    auto net = make_conv_net(lattice.dim(), 1, 2, architecture.hidden_channels, architecture.kernel_size,
-                             activation);
-    const int parity = static_cast<int>(i % 2);
-    layers_.push_back(register_module("coupling" + std::to_string(i), AffineCoupling(lattice, parity, net)));
+    layers_.push_back(register_module("coupling" + std::to_string(i), make_coupling(architecture, lattice, i)));
   }
   if (const char* kernel = std::getenv("FLOWLAT_COUPLING_KERNEL")) {
     set_coupling_kernel(parse_coupling_kernel(kernel, "FLOWLAT_COUPLING_KERNEL"));
@@ -32,12 +70,32 @@ void NormalizingFlowImpl::set_coupling_kernel(CouplingKernel kernel) {
 FlowSample NormalizingFlowImpl::forward(const torch::Tensor& z) {
   torch::Tensor x = z;
   torch::Tensor log_q = prior_.log_prob(z);
+  if (fourier_) {
+    CouplingResult out = fourier_->forward(x);
+    x = out.x;
+    log_q = log_q - out.log_det;
+  }
   for (auto& layer : layers_) {
     CouplingResult out = layer->forward(x);
     x = out.x;
     log_q = log_q - out.log_det;
   }
+  if (architecture_.symmetrisation == Symmetrisation::Z2) {
+    // q_s(x) = (q(x) + q(-x)) / 2, the same for x and -x.
+    log_q = torch::logaddexp(log_q, log_q_without_symmetrisation(-x)) - std::log(2.0);
+  }
   return {x, log_q};
+}
+
+FlowSample NormalizingFlowImpl::sample(const torch::Tensor& z, uint64_t sign_key) {
+  FlowSample out = forward(z);
+  if (architecture_.symmetrisation != Symmetrisation::Z2) return out;
+  auto generator = at::make_generator<at::CPUGeneratorImpl>(sign_key);
+  const torch::Tensor bits = torch::randint(2, {z.size(0)}, generator, torch::TensorOptions().dtype(torch::kInt64));
+  std::vector<int64_t> view(static_cast<size_t>(z.dim()), 1);
+  view[0] = z.size(0);
+  const torch::Tensor signs = (2 * bits - 1).to(out.x.options()).view(view);
+  return {out.x * signs, out.log_q};
 }
 
 CouplingResult NormalizingFlowImpl::reverse(const torch::Tensor& x) {
@@ -48,19 +106,42 @@ CouplingResult NormalizingFlowImpl::reverse(const torch::Tensor& x) {
     z = out.x;
     log_det = log_det + out.log_det;
   }
+  if (fourier_) {
+    CouplingResult out = fourier_->reverse(z);
+    z = out.x;
+    log_det = log_det + out.log_det;
+  }
   return {z, log_det};
 }
 
-torch::Tensor NormalizingFlowImpl::log_q(const torch::Tensor& x) {
+torch::Tensor NormalizingFlowImpl::log_q_without_symmetrisation(const torch::Tensor& x) {
   // q(x) = r(z) |det dz/dx| with z = f^{-1}(x).
   CouplingResult back = reverse(x);
   return prior_.log_prob(back.x) + back.log_det;
+}
+
+torch::Tensor NormalizingFlowImpl::log_q(const torch::Tensor& x) {
+  const torch::Tensor plain = log_q_without_symmetrisation(x);
+  if (architecture_.symmetrisation != Symmetrisation::Z2) return plain;
+  return torch::logaddexp(plain, log_q_without_symmetrisation(-x)) - std::log(2.0);
 }
 
 int64_t NormalizingFlowImpl::parameter_count() const {
   int64_t count = 0;
   for (const auto& p : parameters()) count += p.numel();
   return count;
+}
+
+void NormalizingFlowImpl::initialise_from(NormalizingFlowImpl& trained) {
+  const std::string diff = architecture_.differences(trained.architecture_, FlowArchitecture::Compare::IgnoreLattice);
+  if (!diff.empty()) throw std::runtime_error("cannot start from a flow of another network (" + diff + ")");
+  torch::NoGradGuard no_grad;
+  for (size_t i = 0; i < layers_.size(); ++i) {
+    const auto mine = layers_[i]->parameters();
+    const auto theirs = trained.layers_[i]->parameters();
+    for (size_t k = 0; k < mine.size(); ++k) mine[k].copy_(theirs[k].to(mine[k].options()));
+  }
+  if (fourier_) fourier_->interpolate_from(*trained.fourier_);
 }
 
 void NormalizingFlowImpl::save_to(const std::string& path) const {
@@ -74,19 +155,14 @@ void NormalizingFlowImpl::save_to(const std::string& path) const {
   archive.save_to(path);
 }
 
+FlowArchitecture NormalizingFlowImpl::architecture_of(const std::string& path) {
+  torch::serialize::InputArchive archive = read_archive(path);
+  return recorded_architecture(archive, path);
+}
+
 void NormalizingFlowImpl::load_from(const std::string& path) {
-  if (!std::filesystem::exists(path)) throw std::runtime_error(path + ": model file not found");
-  torch::serialize::InputArchive archive;
-  try {
-    archive.load_from(path, torch::kCPU);
-  } catch (const c10::Error& e) {
-    throw std::runtime_error(path + ": not a readable flowlat model file");
-  }
-  c10::IValue stored;
-  if (!archive.try_read(kArchitectureKey, stored) || !stored.isString()) {
-    throw std::runtime_error(path + ": model file has no recorded architecture");
-  }
-  const auto theirs = FlowArchitecture::from_json(nlohmann::json::parse(stored.toStringRef()));
+  torch::serialize::InputArchive archive = read_archive(path);
+  const FlowArchitecture theirs = recorded_architecture(archive, path);
   const std::string diff = architecture_.differences(theirs);
   if (!diff.empty()) {
     throw std::runtime_error(path + ": model architecture differs from the configuration (file vs config: " +

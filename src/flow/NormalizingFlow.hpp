@@ -1,14 +1,20 @@
 #pragma once
-// The real-NVP flow f: z -> phi of the tutorial: Gaussian prior, then
-// n_layers affine couplings with alternating checkerboard parity.
+// The flow f: z -> phi: Gaussian prior, an optional Fourier layer
+// (FourierLayer), then n_layers coupling layers (affine or spline) with
+// alternating checkerboard parity; the tutorial's real NVP by default.
 //   log q(phi) = log r(z) - sum_layers log J_forward
+// With flow.symmetrisation: z2 the density is averaged over the sign flip,
+//   q_s(phi) = (q(phi) + q(-phi)) / 2,
+// sampled by flipping the sign of f(z) with probability 1/2 (the caller
+// does that: the sign does not change q_s, nor the even action).
 // All log-densities are float64 [B]; the network runs in the chosen dtype.
 #include <torch/torch.h>
 
 #include <string>
 
-#include "flow/AffineCoupling.hpp"
+#include "flow/CouplingLayer.hpp"
 #include "flow/FlowArchitecture.hpp"
+#include "flow/FourierLayer.hpp"
 #include "flow/GaussianPrior.hpp"
 
 namespace flowlat {
@@ -23,12 +29,23 @@ class NormalizingFlowImpl : public torch::nn::Module {
   // Parameters drawn from the global torch RNG (seed it first). Local.
   explicit NormalizingFlowImpl(const FlowArchitecture& architecture);
 
-  // Pushes prior draws z through the flow: phi = f(z) and log q(phi). Local.
+  // Pushes prior draws z through the flow: phi = f(z) and log q(phi)
+  // (symmetrised when asked; the sign of phi is left to the caller). Local.
   FlowSample forward(const torch::Tensor& z);
-  // log q of given configurations through the reverse map. Local.
+  // forward(z), and with symmetrisation each configuration's sign flipped
+  // with probability 1/2, the flips drawn from the keyed stream `sign_key`:
+  // samples of q_s. Local.
+  FlowSample sample(const torch::Tensor& z, uint64_t sign_key);
+  // log q of given configurations through the reverse map (symmetrised
+  // when asked). Local.
   torch::Tensor log_q(const torch::Tensor& x);
-  // z = f^{-1}(x) and sum of reverse log-Jacobians (float64). Local.
+  // z = f^{-1}(x) and sum of reverse log-Jacobians (float64), without
+  // symmetrisation. Local.
   CouplingResult reverse(const torch::Tensor& x);
+  // Copies the parameters of a flow of the same network on another (or the
+  // same) lattice: couplings as they are, the Fourier layer interpolated in
+  // momentum (FourierLayer::interpolate_from). Local.
+  void initialise_from(NormalizingFlowImpl& trained);
 
   const FlowArchitecture& architecture() const { return architecture_; }
   const GaussianPrior& prior() const { return prior_; }
@@ -44,11 +61,17 @@ class NormalizingFlowImpl : public torch::nn::Module {
   // Reads parameters (leaves the module on the CPU in the file's dtype: call
   // to(device, dtype) after); throws if the file's architecture differs. Local.
   void load_from(const std::string& path);
+  // The architecture recorded in a model file; throws naming the file if it
+  // is not a readable flowlat model. Local.
+  static FlowArchitecture architecture_of(const std::string& path);
 
  private:
+  torch::Tensor log_q_without_symmetrisation(const torch::Tensor& x);
+
   FlowArchitecture architecture_;
   GaussianPrior prior_;
-  std::vector<AffineCoupling> layers_;
+  FourierLayer fourier_{nullptr};
+  std::vector<std::shared_ptr<CouplingLayerImpl>> layers_;
 };
 TORCH_MODULE(NormalizingFlow);
 

@@ -109,7 +109,8 @@ void generate(const Config& config, NormalizingFlow& flow, torch::Device device,
     const int64_t count = b < n_batches ? std::min(batch, n - offset) : 0;
     const torch::Tensor z = flow->prior().draw_block(
         stream_key(config.sample.seed, StreamPurpose::Sampling, static_cast<uint64_t>(b)), count, options);
-    const FlowSample sample = flow->forward(z);
+    const FlowSample sample =
+        flow->sample(z, stream_key(config.sample.seed, StreamPurpose::SignFlip, static_cast<uint64_t>(b)));
     const HostRows rows(offset, sample.x, sample.log_q, -action(sample.x), config.run.precision);
     const auto io_start = Clock::now();
     writer.write_rows(rows.view());

@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cmath>
 #include <string>
 
 namespace flowlat {
@@ -43,9 +44,17 @@ void ProgressReporter::update(const TrainingHistory& history) {
   for (size_t i = history.steps().size() - window; i < history.steps().size(); ++i) {
     ms += 1e3 * history.steps()[i].seconds;
   }
-  std::fprintf(out_, "step %6lld/%lld  loss %10.4f  ess %.4f  %.2f ms/step\n",
+  std::string held_out;
+  for (size_t i = history.steps().size() - window; i < history.steps().size(); ++i) {
+    const StepMetrics& m = history.steps()[i];
+    if (std::isnan(m.eval_ess)) continue;
+    char text[96];
+    std::snprintf(text, sizeof text, "  held-out ESS %.4f acc %.4f", m.eval_ess, m.eval_acceptance);
+    held_out = text;
+  }
+  std::fprintf(out_, "step %6lld/%lld  loss %10.4f  batch ESS %.4f%s  lr %.2e  %.2f ms/step\n",
                static_cast<long long>(last.step), static_cast<long long>(total_steps_), loss, ess,
-               ms / static_cast<double>(std::max<size_t>(window, 1)));
+               held_out.c_str(), last.lr, ms / static_cast<double>(std::max<size_t>(window, 1)));
   std::fflush(out_);
 }
 
@@ -58,7 +67,7 @@ void ProgressReporter::draw_bar(const TrainingHistory& history) {
   constexpr int kWidth = 30;
   const int filled = static_cast<int>(kWidth * static_cast<double>(last.step) / static_cast<double>(total_steps_));
   const auto [loss, ess] = history.recent_means(static_cast<size_t>(log_every_));
-  std::fprintf(out_, "\r[%s%s] %lld/%lld  loss %.4f  ess %.3f  %.1f step/s  ETA %02d:%02d ",
+  std::fprintf(out_, "\r[%s%s] %lld/%lld  loss %.4f  batch ESS %.3f  %.1f step/s  ETA %02d:%02d ",
                std::string(filled, '#').c_str(), std::string(kWidth - filled, '.').c_str(),
                static_cast<long long>(last.step), static_cast<long long>(total_steps_), loss, ess, rate,
                static_cast<int>(eta) / 60, static_cast<int>(eta) % 60);

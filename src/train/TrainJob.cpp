@@ -1,6 +1,7 @@
 #include "train/TrainJob.hpp"
 
 #include <chrono>
+#include <cmath>
 #include <cstdio>
 #include <filesystem>
 #include <optional>
@@ -12,6 +13,7 @@
 #include "job/StopMonitor.hpp"
 #include "train/ProgressReporter.hpp"
 #include "config/ConfigDiff.hpp"
+#include "config/ConfigError.hpp"
 #include "train/Trainer.hpp"
 #include "train/TrainingCheckpoint.hpp"
 #include "train/TrainingHistory.hpp"
@@ -77,6 +79,17 @@ struct TrainingLoopState {
   double checkpoint_seconds = 0;             // duration of the last checkpoint write
 };
 
+// The flow as it is now, the best by held-out ESS so far, as
+// model_best.pt. Rank 0 writes; errors reach every rank. Collective.
+void save_best_model(const RunDirectory& run_dir, Trainer& trainer, const Communicator& comm) {
+  run_collectively(comm, [&] {
+    if (!comm.is_root()) return;
+    const std::string path = run_dir.file("model_best.pt");
+    trainer.flow()->save_to(path + ".tmp");
+    std::filesystem::rename(path + ".tmp", path);
+  });
+}
+
 void save_checkpoint(const Config& config, const RunDirectory& run_dir, TrainingLoopState& state) {
   const auto start = std::chrono::steady_clock::now();
   write_training_checkpoint(checkpoint_path(run_dir.path()), config, *state.trainer, state.history.get(),
@@ -98,6 +111,7 @@ StopRequest train_until_done_or_stopped(const Config& config, const RunDirectory
     const double margin = 2 * (last_step_seconds + state.checkpoint_seconds);
     const StepMetrics metrics = trainer.step(monitor.stop_request(margin));
     last_step_seconds = metrics.seconds;
+    if (!std::isnan(metrics.eval_ess) && trainer.best().step == metrics.step) save_best_model(run_dir, trainer, comm);
     state.train_seconds += metrics.seconds;
     if (comm.is_root()) {
       state.history->append(metrics);
@@ -117,6 +131,11 @@ StopRequest train_until_done_or_stopped(const Config& config, const RunDirectory
 
 void run_training(const Config& config, const Communicator& comm, OverwritePolicy overwrite, TrainStart start) {
   const torch::Device device = prepare_flow_device(config.run, comm);
+  run_collectively(comm, [&] {
+    if (!config.train.init_from.empty() && !std::filesystem::exists(config.train.init_from)) {
+      throw ConfigError("train.init_from: " + config.train.init_from + ": no such model file");
+    }
+  });
   print_run_header("train", config, comm, device.str(), cpu_kernels());
 
   const RunDirectory run_dir(config.run.output_dir);
@@ -161,10 +180,15 @@ void run_training(const Config& config, const Communicator& comm, OverwritePolic
     state.trainer->flow()->save_to(temporary);
     std::filesystem::rename(temporary, run_dir.model_file());
     const auto [loss, ess] = state.history->recent_means(100);
-    std::printf("trained %lld steps in %.1f s (%.2f ms/step); last %lld steps: loss %.4f, ESS %.4f\n",
+    std::printf("trained %lld steps in %.1f s (%.2f ms/step); last %lld steps: loss %.4f, batch ESS %.4f\n",
                 static_cast<long long>(config.train.steps), state.train_seconds,
                 1e3 * state.train_seconds / static_cast<double>(config.train.steps),
                 static_cast<long long>(std::min<int64_t>(100, config.train.steps)), loss, ess);
+    const BestModel& best = state.trainer->best();
+    if (best.ess >= 0) {
+      std::printf("best held-out ESS %.4f at step %lld: %s\n", best.ess, static_cast<long long>(best.step),
+                  run_dir.file("model_best.pt").c_str());
+    }
     std::printf("model: %s\nhistory: %s\ncheckpoint: %s\n", run_dir.model_file().c_str(),
                 run_dir.history_file().c_str(), checkpoint_path(run_dir.path()).c_str());
   });

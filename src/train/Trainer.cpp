@@ -5,9 +5,10 @@
 #include <cstdlib>
 #include <sstream>
 
-#include "parallel/CollectiveError.hpp"
 #include "device/DeviceSelection.hpp"
+#include "parallel/CollectiveError.hpp"
 #include "train/EffectiveSampleSize.hpp"
+#include "train/LearningRate.hpp"
 
 namespace flowlat {
 
@@ -26,11 +27,19 @@ Trainer::Trainer(const Config& config, Communicator comm, torch::Device device)
   }
   torch::manual_seed(config.train.seed);
   flow_ = NormalizingFlow(FlowArchitecture::from_config(config));
+  if (!config.train.init_from.empty()) {
+    // Transfer: the same network trained on any lattice size.
+    NormalizingFlow trained(NormalizingFlowImpl::architecture_of(config.train.init_from));
+    trained->load_from(config.train.init_from);
+    flow_->initialise_from(*trained);
+  }
   flow_->to(device_, options_.dtype().toScalarType());
   check_same_architecture();
   sync_ = std::make_unique<GradientSync>(comm_, flow_->parameters());
   sync_->broadcast_from_root();
-  optimizer_ = std::make_unique<torch::optim::Adam>(flow_->parameters(), torch::optim::AdamOptions(config.train.lr));
+  const auto adam = torch::optim::AdamOptions(config.train.lr)
+                        .betas(std::make_tuple(config.train.adam_beta1, config.train.adam_beta2));
+  optimizer_ = std::make_unique<torch::optim::Adam>(flow_->parameters(), adam);
 }
 
 void Trainer::check_same_architecture() const {
@@ -51,13 +60,93 @@ int64_t Trainer::injected_fault_step(int rank) {
   return std::atoll(fault_step);
 }
 
+namespace {
+
+// Sets requires_grad off on every parameter for its lifetime: the path
+// gradient differentiates log q(x) in x only.
+class ParametersFrozen {
+ public:
+  explicit ParametersFrozen(std::vector<torch::Tensor> parameters) : parameters_(std::move(parameters)) {
+    for (auto& p : parameters_) p.requires_grad_(false);
+  }
+  ~ParametersFrozen() {
+    for (auto& p : parameters_) p.requires_grad_(true);
+  }
+  ParametersFrozen(const ParametersFrozen&) = delete;
+  ParametersFrozen& operator=(const ParametersFrozen&) = delete;
+
+ private:
+  std::vector<torch::Tensor> parameters_;
+};
+
+}  // namespace
+
+std::pair<torch::Tensor, torch::Tensor> Trainer::accumulate_gradients(const torch::Tensor& z) {
+  FlowSample sample = flow_->forward(z);
+  const torch::Tensor log_p = -action_(sample.x);
+  // Weighted by the global batch so that the sum over ranks is the gradient
+  // of the global-batch loss, also for uneven shards.
+  const double global_batch = static_cast<double>(config_.train.batch_size);
+  const torch::Tensor loss = (sample.log_q - log_p).sum() / global_batch;
+  const torch::Tensor log_w = (log_p - sample.log_q).detach();
+  if (config_.train.estimator == GradientEstimator::Reparam) {
+    loss.backward();
+    return {loss.detach(), log_w};
+  }
+  // Path gradient (Vaitl et al. 2022): d/dtheta of (log q_theta' - log p)(x_theta)
+  // with theta' held fixed, i.e. the gradient g of log q - log p in x,
+  // pushed back through the sample x = f_theta(z). The score term, zero in
+  // expectation, is left out.
+  const torch::Tensor x = sample.x.detach().requires_grad_(true);
+  torch::Tensor g;
+  {
+    const ParametersFrozen frozen(flow_->parameters());
+    const torch::Tensor objective = (flow_->log_q(x) + action_(x)).sum();
+    g = torch::autograd::grad({objective}, {x})[0];
+  }
+  ((sample.x * g).sum() / global_batch).backward();
+  return {loss.detach(), log_w};
+}
+
+void Trainer::clip_gradients() {
+  if (config_.train.grad_clip <= 0) return;
+  torch::NoGradGuard no_grad;
+  double squares = 0;
+  for (const auto& p : flow_->parameters()) {
+    if (p.grad().defined()) squares += p.grad().to(torch::kFloat64).pow(2).sum().item<double>();
+  }
+  const double norm = std::sqrt(squares);
+  if (norm <= config_.train.grad_clip) return;
+  for (auto& p : flow_->parameters()) {
+    if (p.grad().defined()) p.mutable_grad().mul_(config_.train.grad_clip / norm);
+  }
+}
+
+void Trainer::evaluate(StepMetrics& metrics) {
+  flow_->eval();
+  const HeldOutResult held_out = evaluate_held_out(flow_, action_, config_.train, metrics.step, options_, comm_);
+  flow_->train();
+  metrics.eval_ess = held_out.ess;
+  metrics.eval_acceptance = held_out.acceptance;
+  if (held_out.ess > best_.ess) {
+    best_.ess = held_out.ess;
+    best_.step = metrics.step;
+    best_.parameters.clear();
+    for (const auto& p : flow_->parameters()) best_.parameters.push_back(p.detach().clone());
+  }
+}
+
 StepMetrics Trainer::step(StopRequest local_stop) {
   const auto start = std::chrono::steady_clock::now();
-  if (fault_step_ == steps_done_ + 1) {
-    throw std::runtime_error("injected fault at step " + std::to_string(fault_step_) + " (FLOWLAT_FAULT_RANK)");
-  }
   StepMetrics metrics;
   metrics.step = steps_done_ + 1;
+  if (fault_step_ == metrics.step) {
+    throw std::runtime_error("injected fault at step " + std::to_string(fault_step_) + " (FLOWLAT_FAULT_RANK)");
+  }
+  metrics.lr = learning_rate(config_.train, metrics.step);
+  for (auto& group : optimizer_->param_groups()) {
+    static_cast<torch::optim::AdamOptions&>(group.options()).lr(metrics.lr);
+  }
 
   optimizer_->zero_grad();
   std::vector<uint64_t> keys(static_cast<size_t>(shard_.count));
@@ -65,14 +154,7 @@ StepMetrics Trainer::step(StopRequest local_stop) {
     keys[i] = stream_key(config_.train.seed, StreamPurpose::Training, static_cast<uint64_t>(metrics.step),
                          static_cast<uint64_t>(shard_.begin + i));
   }
-  const torch::Tensor z = flow_->prior().draw(keys, options_);
-  FlowSample sample = flow_->forward(z);
-  const torch::Tensor log_p = -action_(sample.x);
-  const torch::Tensor log_w = (log_p - sample.log_q).detach();
-  // Weighted by the global batch so that the sum over ranks is the gradient
-  // of the global-batch loss, also for uneven shards.
-  const torch::Tensor loss = (sample.log_q - log_p).sum() / static_cast<double>(config_.train.batch_size);
-  loss.backward();
+  const auto [loss, log_w] = accumulate_gradients(flow_->prior().draw(keys, options_));
 
   const double local_loss = loss.item<double>();
   const bool local_bad = !std::isfinite(local_loss) || !sync_->gradients_finite();
@@ -97,11 +179,13 @@ StepMetrics Trainer::step(StopRequest local_stop) {
   } else {
     consecutive_skips_ = 0;
     sync_->sum_gradients();
+    clip_gradients();
     optimizer_->step();
   }
   steps_done_ = metrics.step;
   if (steps_done_ % config_.train.check_every == 0) verify_ranks_agree();
   metrics.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  if (config_.train.eval_every > 0 && steps_done_ % config_.train.eval_every == 0) evaluate(metrics);
   return metrics;
 }
 

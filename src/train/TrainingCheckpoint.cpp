@@ -40,14 +40,21 @@ torch::Tensor gather_generator_states(const Communicator& comm) {
   return all;
 }
 
+// Columns: loss, ess, seconds, skipped, lr, eval_ess, eval_acceptance
+// (checkpoints written before the last three existed have four).
+constexpr int64_t kHistoryColumns = 7;
+
 torch::Tensor history_tensor(const std::vector<StepMetrics>& steps) {
-  torch::Tensor rows = torch::empty({static_cast<int64_t>(steps.size()), 4}, torch::kFloat64);
+  torch::Tensor rows = torch::empty({static_cast<int64_t>(steps.size()), kHistoryColumns}, torch::kFloat64);
   auto a = rows.accessor<double, 2>();
   for (size_t i = 0; i < steps.size(); ++i) {
     a[i][0] = steps[i].loss;
     a[i][1] = steps[i].ess;
     a[i][2] = steps[i].seconds;
     a[i][3] = steps[i].skipped ? 1.0 : 0.0;
+    a[i][4] = steps[i].lr;
+    a[i][5] = steps[i].eval_ess;
+    a[i][6] = steps[i].eval_acceptance;
   }
   return rows;
 }
@@ -62,6 +69,11 @@ std::vector<StepMetrics> history_rows(const torch::Tensor& rows, int64_t first_s
     steps[i].ess = a[i][1];
     steps[i].seconds = a[i][2];
     steps[i].skipped = a[i][3] > 0;
+    if (cpu.size(1) >= kHistoryColumns) {
+      steps[i].lr = a[i][4];
+      steps[i].eval_ess = a[i][5];
+      steps[i].eval_acceptance = a[i][6];
+    }
   }
   return steps;
 }
@@ -112,6 +124,10 @@ std::string serialize(const Config& config, Trainer& trainer, const std::vector<
   torch::serialize::OutputArchive optimizer;
   trainer.optimizer().save(optimizer);
   archive.write("optimizer", optimizer);
+  const BestModel& best = trainer.best();
+  archive.write("best_ess", c10::IValue(best.ess));
+  archive.write("best_step", c10::IValue(best.step));
+  for (size_t i = 0; i < best.parameters.size(); ++i) archive.write("best_" + std::to_string(i), best.parameters[i]);
   std::ostringstream out;
   archive.save_to(out);
   return out.str();
@@ -177,6 +193,18 @@ void restore_training_state(const LoadedCheckpoint& checkpoint, Trainer& trainer
   archive.read("optimizer", optimizer);
   trainer.optimizer().load(optimizer);
   trainer.set_steps_done(read_value(archive, "step").toInt());
+  c10::IValue best_ess;
+  if (archive.try_read("best_ess", best_ess)) {
+    BestModel best;
+    best.ess = best_ess.toDouble();
+    best.step = read_value(archive, "best_step").toInt();
+    for (size_t i = 0;; ++i) {
+      torch::Tensor parameter;  // a fresh tensor each time: try_read refills a defined one in place
+      if (!archive.try_read("best_" + std::to_string(i), parameter)) break;
+      best.parameters.push_back(parameter);
+    }
+    trainer.set_best(std::move(best));
+  }
   trainer.set_consecutive_skips(read_value(archive, "consecutive_skips").toInt());
   // Nothing draws from the generator after initialisation today (prior
   // draws use keyed streams), but a restart must not depend on that.

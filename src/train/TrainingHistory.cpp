@@ -1,5 +1,6 @@
 #include "train/TrainingHistory.hpp"
 
+#include <cmath>
 #include <iomanip>
 #include <stdexcept>
 
@@ -7,7 +8,7 @@ namespace flowlat {
 
 TrainingHistory::TrainingHistory(const std::string& path) : out_(path, std::ios::trunc) {
   if (!out_) throw std::runtime_error(path + ": cannot open for writing");
-  out_ << "step,loss,ess,seconds,skipped\n";
+  out_ << "step,loss,ess,seconds,skipped,lr,eval_ess,eval_acceptance\n";
 }
 
 TrainingHistory::TrainingHistory(const std::string& path, const std::vector<StepMetrics>& previous)
@@ -29,7 +30,11 @@ void TrainingHistory::append(const StepMetrics& m) {
 
 void TrainingHistory::write_row(const StepMetrics& m) {
   out_ << m.step << ',' << std::setprecision(17) << m.loss << ',' << m.ess << ',' << std::setprecision(6)
-       << m.seconds << ',' << (m.skipped ? 1 : 0) << '\n';
+       << m.seconds << ',' << (m.skipped ? 1 : 0) << ',' << std::setprecision(17) << m.lr << ',';
+  // Held-out columns stay empty on steps without an evaluation.
+  if (!std::isnan(m.eval_ess)) out_ << m.eval_ess << ',' << m.eval_acceptance;
+  else out_ << ',';
+  out_ << '\n';
 }
 
 std::pair<double, double> TrainingHistory::recent_means(size_t window) const {

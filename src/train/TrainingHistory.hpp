@@ -1,6 +1,7 @@
 #pragma once
 // Per-step training history, written by rank 0 as CSV (README: outputs):
-//   step,loss,ess,seconds,skipped
+//   step,loss,ess,seconds,skipped,lr,eval_ess,eval_acceptance
+// (the held-out columns empty on steps without an evaluation).
 #include <fstream>
 #include <string>
 #include <vector>

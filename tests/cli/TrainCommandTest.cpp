@@ -41,7 +41,7 @@ TEST(TrainCommand, WritesOutputsAndRefusesToOverwriteWithoutForce) {
   EXPECT_NE(read_text(run + "/config.yaml").find("steps: 10"), std::string::npos);
   const std::string history = read_text(run + "/history.csv");
   EXPECT_EQ(std::count(history.begin(), history.end(), '\n'), 11);  // header + 10 steps
-  EXPECT_EQ(history.rfind("step,loss,ess,seconds,skipped\n", 0), 0u);
+  EXPECT_EQ(history.rfind("step,loss,ess,seconds,skipped,lr,eval_ess,eval_acceptance\n", 0), 0u);
 
   const auto model_time = fs::last_write_time(run + "/model.pt");
   const CommandResult again = run_flowlat("train " + dir + "/tiny.yaml");

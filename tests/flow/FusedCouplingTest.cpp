@@ -21,7 +21,13 @@ struct Case {
 
 NormalizingFlow make_flow(const Case& c, torch::Dtype dtype) {
   torch::manual_seed(3);
-  NormalizingFlow flow(FlowArchitecture{c.shape, 4, c.hidden, c.kernel, c.tanh});
+  FlowArchitecture architecture;
+  architecture.lattice_shape = c.shape;
+  architecture.n_layers = 4;
+  architecture.hidden_channels = c.hidden;
+  architecture.kernel_size = c.kernel;
+  architecture.final_tanh = c.tanh;
+  NormalizingFlow flow(architecture);
   flow->to(dtype);
   torch::NoGradGuard no_grad;
   // Clearly non-trivial maps; without the final tanh exp(s) must stay finite.

@@ -3,6 +3,8 @@
 // global batch's.
 #include <gtest/gtest.h>
 
+#include <cmath>
+
 #include "config/Config.hpp"
 #include "support/TestSupport.hpp"
 #include "train/EffectiveSampleSize.hpp"
@@ -11,15 +13,24 @@
 namespace flowlat {
 namespace {
 
-Config config_with_batch(int64_t batch) {
+Config config_with_batch(int64_t batch, const std::vector<std::string>& overrides = {}) {
   return parse_config(
       "lattice: {shape: [4, 4]}\n"
       "action: {kind: phi4, m2: -4.0, lambda: 8.0}\n"
       "flow: {n_layers: 4, hidden_channels: [6, 6], kernel_size: 3}\n"
       "train: {steps: 8, batch_size: " + std::to_string(batch) + ", lr: 1.0e-2, seed: 21, check_every: 2}\n"
       "run: {device: cpu, precision: float64}\n",
-      "data_parallel.yaml");
+      "data_parallel.yaml", overrides);
 }
+
+// The flow-quality options, each a way the ranks could drift apart.
+const std::vector<std::vector<std::string>> kRecipes{
+    {},
+    {"flow.coupling=[spline, affine]", "flow.fourier_layer=diagonal", "flow.equivariance=z2",
+     "train.lr_schedule=cosine", "train.warmup_steps=3", "train.grad_clip=0.5", "train.adam_beta2=0.99"},
+    {"flow.coupling=spline", "flow.symmetrisation=z2", "train.estimator=path", "train.eval_every=3",
+     "train.eval_size=10"},
+};
 
 double max_parameter_difference(Trainer& a, Trainer& b) {
   double worst = 0;
@@ -31,11 +42,12 @@ double max_parameter_difference(Trainer& a, Trainer& b) {
   return worst;
 }
 
-// Global batches 12 (even split on 2 and 4 ranks) and 10 (uneven on 4).
-class DataParallelTraining : public ::testing::TestWithParam<int64_t> {};
+// Global batches 12 (even split on 2 and 4 ranks) and 10 (uneven on 4),
+// for every recipe.
+class DataParallelTraining : public ::testing::TestWithParam<std::tuple<int64_t, size_t>> {};
 
 TEST_P(DataParallelTraining, MatchesOneProcessOnTheFullBatchAfterEveryStep) {
-  const Config config = config_with_batch(GetParam());
+  const Config config = config_with_batch(std::get<0>(GetParam()), kRecipes[std::get<1>(GetParam())]);
   const Communicator world = Communicator::world();
   Trainer parallel(config, world, torch::Device(torch::kCPU));
   std::unique_ptr<Trainer> reference;
@@ -48,10 +60,18 @@ TEST_P(DataParallelTraining, MatchesOneProcessOnTheFullBatchAfterEveryStep) {
     EXPECT_NEAR(got.loss, expected.loss, 1e-12 * std::abs(expected.loss)) << "step " << step;
     EXPECT_NEAR(got.ess, expected.ess, 1e-12) << "step " << step;
     EXPECT_LT(max_parameter_difference(parallel, *reference), 1e-12) << "step " << step;
+    EXPECT_EQ(got.lr, expected.lr);
+    if (std::isnan(expected.eval_ess)) {
+      EXPECT_TRUE(std::isnan(got.eval_ess));
+    } else {
+      EXPECT_NEAR(got.eval_ess, expected.eval_ess, 1e-12) << "step " << step;
+      EXPECT_EQ(got.eval_acceptance, expected.eval_acceptance) << "step " << step;
+    }
   }
 }
 
-INSTANTIATE_TEST_SUITE_P(GlobalBatch, DataParallelTraining, ::testing::Values(12, 10));
+INSTANTIATE_TEST_SUITE_P(GlobalBatchAndRecipe, DataParallelTraining,
+                         ::testing::Combine(::testing::Values(12, 10), ::testing::Values(0, 1, 2)));
 
 TEST(DataParallelTraining, RanksHoldBitwiseIdenticalParameters) {
   const Config config = config_with_batch(12);
