@@ -217,10 +217,14 @@ nlohmann::json AnalysisReport::json() const {
 }
 
 void AnalysisReport::write_json(const std::string& path, OverwritePolicy policy) const {
+  write_json_file(path, json(), policy);
+}
+
+void write_json_file(const std::string& path, const nlohmann::json& json, OverwritePolicy policy) {
   if (policy == OverwritePolicy::Refuse && std::filesystem::exists(path)) {
     throw ConfigError(path + ": exists already; use --force to overwrite it");
   }
-  write_file_atomically(path, json().dump(2) + "\n");
+  write_file_atomically(path, json.dump(2) + "\n");
 }
 
 void AnalysisReport::store(const std::string& path) const {

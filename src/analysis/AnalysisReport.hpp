@@ -55,4 +55,8 @@ class AnalysisReport {
   EnsembleAnalysis analysis_;
 };
 
+// Writes `json` to `path` atomically; an existing file is a ConfigError
+// unless `policy` is Force. Local.
+void write_json_file(const std::string& path, const nlohmann::json& json, OverwritePolicy policy);
+
 }  // namespace flowlat

@@ -6,6 +6,7 @@
 #include <string>
 
 #include "analysis/AnalysisReport.hpp"
+#include "analysis/CostReport.hpp"
 #include "analysis/EnsembleAnalysis.hpp"
 #include "config/ConfigError.hpp"
 #include "parallel/CollectiveError.hpp"
@@ -31,9 +32,22 @@ void analyze_on_this_rank(const AnalyzeOptions& options) {
   analysis_options.n_blocks = options.blocks;
   const AnalysisReport report(analyze_ensemble(options.ensemble, analysis_options));
   std::fputs(report.table().c_str(), stdout);
+  nlohmann::json json = report.json();
+  if (const auto sampler = sampler_cost(options.ensemble)) {
+    CostComparison costs{report.analysis(), *sampler, std::nullopt, std::nullopt};
+    if (!options.versus.empty()) {
+      costs.other_analysis = analyze_ensemble(options.versus, analysis_options);
+      costs.other_sampler = sampler_cost(options.versus);
+      if (!costs.other_sampler) throw ConfigError(options.versus + ": --versus: the file records no costs");
+    }
+    std::fputs(cost_table(costs).c_str(), stdout);
+    json["cost"] = cost_json(costs);
+  } else if (!options.versus.empty()) {
+    throw ConfigError(options.ensemble + ": records no costs (seconds_per_row) to compare with --versus");
+  }
   std::fflush(stdout);
   if (!options.json.empty()) {
-    report.write_json(options.json, options.force ? OverwritePolicy::Force : OverwritePolicy::Refuse);
+    write_json_file(options.json, json, options.force ? OverwritePolicy::Force : OverwritePolicy::Refuse);
     std::printf("\nwrote %s\n", options.json.c_str());
   }
   if (options.store) {

@@ -15,6 +15,7 @@ struct AnalyzeOptions {
   bool store = false;
   int blocks = 100;
   bool force = false;  // overwrite an existing JSON file
+  std::string versus;  // another ensemble (HMC) to compare costs with; empty: none
 };
 
 // Runs on rank 0; the other ranks wait for its outcome (an error reaches

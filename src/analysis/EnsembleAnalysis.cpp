@@ -96,12 +96,32 @@ void describe(EnsembleReader& reader, const EnsembleAnalysisOptions& options, En
                            std::to_string(options.n_blocks));
   }
   if (reader.has_attribute("n_chains")) result.n_chains = reader.attribute_int64("n_chains");
-  if (result.n_chains > 1) {
-    result.notes.push_back(
-        "n_chains = " + std::to_string(result.n_chains) +
-        " independent chains stored one after another: the Gamma method treats them as one "
-        "concatenated chain (no replica analysis; the junctions perturb tau_int by O(n_chains/N))");
+}
+
+// HMC files hold n_chains independent chains: the chain estimator takes the
+// rows chain by chain (interleaved files: row s C + c; older ones chain c
+// in one block) and analyses them as replicas. Flow files: one chain.
+void order_replicas(const EnsembleReader& reader, std::vector<int64_t>& state, EnsembleAnalysis& result) {
+  const int64_t n = static_cast<int64_t>(state.size()), chains = result.n_chains;
+  if (result.source != "hmc" || chains <= 1 || n % chains != 0 || n / chains < 2) {
+    if (chains > 1) result.notes.push_back("the chains could not be separated: analysed as one chain");
+    result.replica_lengths = {static_cast<std::size_t>(n)};
+    return;
   }
+  const int64_t length = n / chains;
+  const bool interleaved = reader.has_attribute(ensemble::kChainLayout) &&
+                           reader.attribute_string(ensemble::kChainLayout) == "interleaved";
+  if (interleaved) {
+    std::vector<int64_t> ordered;
+    ordered.reserve(state.size());
+    for (int64_t c = 0; c < chains; ++c) {
+      for (int64_t s = 0; s < length; ++s) ordered.push_back(state[static_cast<size_t>(s * chains + c)]);
+    }
+    state = std::move(ordered);
+  }
+  result.replica_lengths.assign(static_cast<size_t>(chains), static_cast<std::size_t>(length));
+  result.notes.push_back(std::to_string(chains) + " independent chains of " + std::to_string(length) +
+                         " rows: the Gamma method analyses them as replicas");
 }
 
 // Streams the configurations once: the primaries (Observables.hpp column
@@ -173,7 +193,8 @@ std::vector<Derived> effective_mass_definitions(const Observables& obs) {
 
 // Gamma-method estimate of one derived quantity along the chain.
 ChainEstimate chain_estimate(const Series& columns, const std::vector<int64_t>& state, const Derived& d,
-                             double s_tau, std::vector<std::string>& notes) {
+                             const std::vector<std::size_t>& replica_lengths, double s_tau,
+                             std::vector<std::string>& notes) {
   Series series;
   std::vector<double> means;
   for (int column : d.inputs) {
@@ -186,7 +207,7 @@ ChainEstimate chain_estimate(const Series& columns, const std::vector<int64_t>& 
   ChainEstimate estimate;
   if (!std::isfinite(d.f(means))) return estimate;  // e.g. m_eff where arccosh is undefined
   try {
-    const GammaMethodResult r = gamma_method(series, d.f, s_tau);
+    const GammaMethodResult r = gamma_method(series, d.f, replica_lengths, s_tau);
     estimate = {r.value, r.error, r.tau_int, r.tau_int_error};
   } catch (const std::exception& e) {
     estimate.value = d.f(means);
@@ -265,7 +286,7 @@ std::vector<ObservableEstimate> estimate_all(Series columns, const std::vector<d
   std::vector<ObservableEstimate> estimates(defs.size());
   if (state) {
     for (size_t i = 0; i < defs.size(); ++i) {
-      estimates[i].chain = chain_estimate(columns, *state, defs[i], options.s_tau, result.notes);
+      estimates[i].chain = chain_estimate(columns, *state, defs[i], result.replica_lengths, options.s_tau, result.notes);
     }
   }
   const std::vector<Estimate> reweighted = reweighted_estimates(std::move(columns), w, defs, result.n_blocks);
@@ -290,8 +311,9 @@ EnsembleAnalysis analyze_ensemble(const std::string& path, const EnsembleAnalysi
   EnsembleReader reader = open_ensemble(path);
   EnsembleAnalysis result;
   describe(reader, options, result);
-  const std::optional<std::vector<int64_t>> state = read_chain(reader, result);
+  std::optional<std::vector<int64_t>> state = read_chain(reader, result);
   result.has_chain = state.has_value();
+  if (state) order_replicas(reader, *state, result);
   std::optional<Observables> obs;
   Series columns;
   if (result.has_configs) {

@@ -62,7 +62,8 @@ struct EnsembleAnalysis {
   std::string ess_origin;              // "file attribute" or "computed"
   std::optional<double> accept_rate;   // root attribute accept_rate
   int n_blocks = 0;                    // jackknife blocks used
-  int64_t n_chains = 1;                // root attribute n_chains (HMC)
+  int64_t n_chains = 1;                // root attribute n_chains (HMC): replicas of the Gamma method
+  std::vector<std::size_t> replica_lengths;  // rows of each replicum in the chain estimator's order
   bool has_configs = false;            // /configs present
   bool has_chain = false;              // chain estimator available
   // In table order: abs_magnetization, chi2, binder_u4, action_density,

@@ -54,27 +54,41 @@ void fft_inverse(Complex* a, std::size_t len, const std::vector<Complex>& twiddl
   }
 }
 
-// Gamma(t) = 1/(N-t) sum_i d_i d_{i+t} for t = 0..t_max (Wolff eq. 31),
-// through the zero-padded FFT; Gamma(0) summed directly for full precision.
-std::vector<double> autocovariance(const std::vector<double>& d, std::size_t t_max) {
-  const std::size_t n = d.size();
-  std::vector<double> gamma(t_max + 1);
-  if (t_max > 0) {
-    std::size_t m = 1;
-    while (m < n + t_max) m <<= 1;  // no circular wrap-around up to lag t_max
-    // Exact twiddles from a table rather than a recurrence, which drifts.
-    std::vector<Complex> twiddle(m / 2);
-    for (std::size_t k = 0; k < m / 2; ++k) twiddle[k] = std::polar(1.0, -2.0 * kPi * k / m);
-    std::vector<Complex> a(m);
-    std::copy(d.begin(), d.end(), a.begin());
-    fft_forward(a.data(), m, twiddle, 1);
-    for (Complex& z : a) z = std::norm(z);
-    fft_inverse(a.data(), m, twiddle, 1);
-    for (std::size_t t = 1; t <= t_max; ++t) gamma[t] = a[t].real() / m / (n - t);
+// sum_i d_i d_{i+t} of one replicum for t = 1..t_max, through the
+// zero-padded FFT, added to `sums`.
+void add_lagged_products(const double* d, std::size_t n, std::size_t t_max, std::vector<double>& sums) {
+  std::size_t m = 1;
+  while (m < n + t_max) m <<= 1;  // no circular wrap-around up to lag t_max
+  // Exact twiddles from a table rather than a recurrence, which drifts.
+  std::vector<Complex> twiddle(m / 2);
+  for (std::size_t k = 0; k < m / 2; ++k) twiddle[k] = std::polar(1.0, -2.0 * kPi * k / m);
+  std::vector<Complex> a(m);
+  std::copy(d, d + n, a.begin());
+  fft_forward(a.data(), m, twiddle, 1);
+  for (Complex& z : a) z = std::norm(z);
+  fft_inverse(a.data(), m, twiddle, 1);
+  for (std::size_t t = 1; t <= t_max && t < n; ++t) sums[t] += a[t].real() / m;
+}
+
+// Gamma(t) = sum_r sum_i d^r_i d^r_{i+t} / sum_r (N_r - t) for t = 0..t_max
+// over the replicas (independent chains) laid end to end in d (Wolff eq. 31
+// and its replica form, sec. 3.3); Gamma(0) summed directly for full precision.
+std::vector<double> autocovariance(const std::vector<double>& d, const std::vector<std::size_t>& lengths,
+                                   std::size_t t_max) {
+  std::vector<double> gamma(t_max + 1, 0.0);
+  std::size_t first = 0;
+  for (std::size_t length : lengths) {
+    if (t_max > 0) add_lagged_products(d.data() + first, length, t_max, gamma);
+    first += length;
+  }
+  for (std::size_t t = 1; t <= t_max; ++t) {
+    std::size_t pairs = 0;
+    for (std::size_t length : lengths) pairs += length > t ? length - t : 0;
+    gamma[t] = pairs > 0 ? gamma[t] / static_cast<double>(pairs) : 0.0;
   }
   double sum_sq = 0;
   for (double x : d) sum_sq += x * x;
-  gamma[0] = sum_sq / n;
+  gamma[0] = sum_sq / static_cast<double>(d.size());
   return gamma;
 }
 
@@ -96,8 +110,10 @@ std::size_t automatic_window(const std::vector<double>& gamma, std::size_t n, do
                            std::to_string(gamma.size() - 1) + " for N = " + std::to_string(n));
 }
 
-// Error analysis of the projected fluctuations delpro of a quantity `value`.
-GammaMethodResult analyse(double value, const std::vector<double>& delpro, double s_tau) {
+// Error analysis of the projected fluctuations delpro of a quantity `value`,
+// the replicas of the given lengths laid end to end.
+GammaMethodResult analyse(double value, const std::vector<double>& delpro, const std::vector<std::size_t>& lengths,
+                          double s_tau) {
   GammaMethodResult result;
   result.value = value;
   const std::size_t n = delpro.size();
@@ -105,17 +121,19 @@ GammaMethodResult analyse(double value, const std::vector<double>& delpro, doubl
     return result;  // no fluctuations: error 0, tau_int 1/2
   }
   // Lags past N/e^2 + 1 are never needed (see automatic_window); Wolff's
-  // UWerr stops at N/2.
-  const std::size_t t_max = std::min(n / 2, static_cast<std::size_t>(n / std::exp(2.0)) + 2);
-  const std::vector<double> gamma = autocovariance(delpro, s_tau == 0 ? 0 : t_max);
-  const std::size_t w = s_tau == 0 ? 0 : automatic_window(gamma, n, s_tau);
+  // UWerr stops at N/2 (here: half the shortest replicum).
+  const std::size_t shortest = *std::min_element(lengths.begin(), lengths.end());
+  const std::size_t t_max = std::min(shortest / 2, static_cast<std::size_t>(n / std::exp(2.0)) + 2);
+  const std::vector<double> gamma = autocovariance(delpro, lengths, s_tau == 0 ? 0 : t_max);
+  const std::size_t w = s_tau == 0 || t_max == 0 ? 0 : automatic_window(gamma, n, s_tau);
   double c = gamma[0];
   for (std::size_t t = 1; t <= w; ++t) c += 2.0 * gamma[t];
   if (!(c > 0)) {
     throw std::runtime_error("gamma_method: estimated error^2 = " + std::to_string(c / n) +
                              " is not positive at W = " + std::to_string(w));
   }
-  // Subtracting the sample mean biases every Gamma(t) by -C_F/N (eq. 49).
+  // Subtracting the sample mean biases every Gamma(t) by -C_F/N (eq. 49;
+  // with R replicas the bias is the same to this order).
   const double shift = c / n;
   c += (2.0 * w + 1.0) * shift;
   const double gamma0 = gamma[0] + shift;
@@ -206,16 +224,31 @@ std::vector<double> projected_fluctuations(
 GammaMethodResult gamma_method(const std::vector<double>& series, double s_tau) {
   validate_length_and_s(series.size(), s_tau);
   const double mean = exact_mean(series, 0);
-  return analyse(mean, deviations(series, mean), s_tau);
+  return analyse(mean, deviations(series, mean), {series.size()}, s_tau);
 }
 
 GammaMethodResult gamma_method(const std::vector<std::vector<double>>& primaries,
                                const std::function<double(const std::vector<double>&)>& f,
                                double s_tau) {
+  return gamma_method(primaries, f, {primaries.empty() ? 0 : primaries[0].size()}, s_tau);
+}
+
+GammaMethodResult gamma_method(const std::vector<std::vector<double>>& primaries,
+                               const std::function<double(const std::vector<double>&)>& f,
+                               const std::vector<std::size_t>& replica_lengths, double s_tau) {
   validate(primaries, s_tau);
+  std::size_t total = 0;
+  for (std::size_t length : replica_lengths) {
+    if (length < 2) throw std::invalid_argument("gamma_method: every replicum needs at least 2 samples");
+    total += length;
+  }
+  if (total != primaries[0].size()) {
+    throw std::invalid_argument("gamma_method: the replica lengths add up to " + std::to_string(total) +
+                                ", not to the " + std::to_string(primaries[0].size()) + " samples");
+  }
   std::vector<double> means(primaries.size());
   for (std::size_t a = 0; a < primaries.size(); ++a) means[a] = exact_mean(primaries[a], a);
-  return analyse(f(means), projected_fluctuations(primaries, means, f), s_tau);
+  return analyse(f(means), projected_fluctuations(primaries, means, f), replica_lengths, s_tau);
 }
 
 }  // namespace flowlat

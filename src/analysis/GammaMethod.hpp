@@ -2,12 +2,14 @@
 // Wolff's Gamma method for the error of Monte Carlo averages with
 // autocorrelations: U. Wolff, "Monte Carlo errors with less errors",
 // Comput. Phys. Commun. 156 (2004) 143, hep-lat/0306017, as in his UWerr
-// (single replicum). Derived quantities f(means) are linearised with a
+// (single replicum or several: independent chains of the same process,
+// their autocorrelations summed replicum by replicum, sec. 3.3). Derived quantities f(means) are linearised with a
 // numerical gradient (step: the naive error of each primary), the projected
 // fluctuations' autocorrelation Gamma_F(t) is summed up to the window W, the
 // first W with exp(-W/tau) - tau/sqrt(W N) < 0 where
 // tau = S / ln((2 tau_int(W) + 1) / (2 tau_int(W) - 1)), and the O(W/N)
 // bias of Gamma_F from the subtracted mean is corrected (paper eq. 49).
+#include <cstddef>
 #include <functional>
 #include <vector>
 
@@ -40,6 +42,15 @@ GammaMethodResult gamma_method(const std::vector<double>& series,
 // std::invalid_argument for no primaries or unequal lengths. Local.
 GammaMethodResult gamma_method(const std::vector<std::vector<double>>& primaries,
                                const std::function<double(const std::vector<double>&)>& f,
+                               double s_tau = kGammaMethodDefaultS);
+
+// The same for R replicas (independent chains) laid end to end in each
+// primary, of lengths `replica_lengths` (each >= 2, summing to the series
+// length): Gamma(t) sums lagged products within each replicum only, and
+// N is the total length. Local.
+GammaMethodResult gamma_method(const std::vector<std::vector<double>>& primaries,
+                               const std::function<double(const std::vector<double>&)>& f,
+                               const std::vector<std::size_t>& replica_lengths,
                                double s_tau = kGammaMethodDefaultS);
 
 }  // namespace flowlat

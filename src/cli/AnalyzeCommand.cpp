@@ -14,6 +14,9 @@ void register_analyze(CLI::App& app, CommandRegistry& registry) {
       ->check(CLI::Range(2, 1 << 30))
       ->capture_default_str();
   analyze->add_flag("--force", options->force, "overwrite an existing --json file");
+  analyze->add_option("--versus", options->versus,
+                      "another ensemble (e.g. HMC) to compare the cost per independent configuration with")
+      ->check(CLI::ExistingFile);
   registry.add(analyze, [options](const Communicator& comm) { run_analyze(comm, *options); });
 }
 

@@ -9,10 +9,13 @@ void register_hmc(CLI::App& app, CommandRegistry& registry) {
   CLI::App* command = app.add_subcommand("hmc", "hybrid Monte Carlo baseline ensemble (mpirun: independent chains)");
   config_options->add_to(command);
   command->add_option("--output", options->output_path, "ensemble file (default: <run.output_dir>/<hmc.output>)");
-  registry.add(command, [config_options, options](const Communicator& comm) {
+  auto resume = std::make_shared<bool>(false);
+  command->add_flag("--resume", *resume, "continue a stopped or killed run from its last committed round");
+  registry.add(command, [config_options, options, resume](const Communicator& comm) {
     const Config config = load_collectively(*config_options, comm);
     HmcOptions chosen = *options;
     chosen.overwrite = config_options->force ? OverwritePolicy::Force : OverwritePolicy::Refuse;
+    chosen.start = *resume ? HmcStart::Resume : HmcStart::Fresh;
     run_hmc(config, comm, chosen);
   });
 }

@@ -21,6 +21,8 @@ enum class ResumeMode { Never, Auto };  // run.resume: auto continues from the n
 //   Omelyan:  2nd-order minimum-norm (lambda = 0.1931833...), 2 force
 //             evaluations per step, a ~10x smaller dH coefficient.
 enum class HmcIntegrator { Leapfrog, Omelyan };
+// HMC self-tuning during thermalisation (hmc.tune).
+enum class HmcTuning { Off, Auto };
 // The transformation of a coupling layer's active sites.
 //   Affine: phi' = exp(s) phi + t (the tutorial's real NVP).
 //   Spline: a monotone rational-quadratic spline (Durkan et al. 2019).

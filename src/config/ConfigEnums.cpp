@@ -33,6 +33,12 @@ const std::vector<std::pair<const char*, HmcIntegrator>>& enum_names<HmcIntegrat
 }
 
 template <>
+const std::vector<std::pair<const char*, HmcTuning>>& enum_names<HmcTuning>() {
+  static const std::vector<std::pair<const char*, HmcTuning>> names{{"off", HmcTuning::Off}, {"auto", HmcTuning::Auto}};
+  return names;
+}
+
+template <>
 const std::vector<std::pair<const char*, CouplingKind>>& enum_names<CouplingKind>() {
   static const std::vector<std::pair<const char*, CouplingKind>> names{{"affine", CouplingKind::Affine},
                                                                        {"spline", CouplingKind::Spline}};

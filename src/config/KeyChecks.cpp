@@ -95,4 +95,16 @@ KeyCheck<double> quartic_coupling() {
           }};
 }
 
+KeyCheck<int64_t> tuning_budget() {
+  return {">= 20; <= hmc.n_thermalization with hmc.tune: auto", [](const int64_t& trajectories, const Config& config) {
+            if (trajectories < 20) return "must be >= 20 (got " + std::to_string(trajectories) + ")";
+            if (config.hmc.tune == HmcTuning::Auto && trajectories > config.hmc.n_thermalization) {
+              return "must be <= hmc.n_thermalization = " + std::to_string(config.hmc.n_thermalization) +
+                     " with hmc.tune: auto: the tuning is part of the thermalisation (got " +
+                     std::to_string(trajectories) + ")";
+            }
+            return std::string();
+          }};
+}
+
 }  // namespace flowlat

@@ -29,6 +29,8 @@ const std::vector<std::pair<const char*, ResumeMode>>& enum_names<ResumeMode>();
 template <>
 const std::vector<std::pair<const char*, HmcIntegrator>>& enum_names<HmcIntegrator>();
 template <>
+const std::vector<std::pair<const char*, HmcTuning>>& enum_names<HmcTuning>();
+template <>
 const std::vector<std::pair<const char*, CouplingKind>>& enum_names<CouplingKind>();
 template <>
 const std::vector<std::pair<const char*, FourierLayerKind>>& enum_names<FourierLayerKind>();

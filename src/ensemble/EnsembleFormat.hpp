@@ -4,7 +4,11 @@
 //   /log_q /log_p /log_w   float64 [N]; log_p = -S, log_w = log_p - log_q
 //   /mcmc/state     int64 [N]  configuration held by the chain at step i
 //   /mcmc/accepted  uint8 [N]
-// Only the first `n_written` rows (root attribute) are valid.
+//   /chain_state/fields  float64 [C, L1..Ld]  HMC only: each chain's exact
+//                   field after the last committed round (for --resume)
+// Only the first `n_written` rows (root attribute) are valid. HMC files with
+// chain_layout = "interleaved" hold row s C + c for kept trajectory s of
+// chain c (older ones: chain-major, chain c in rows [c n, (c + 1) n)).
 namespace flowlat::ensemble {
 
 inline constexpr const char* kFormat = "flowlat-ensemble";
@@ -16,10 +20,12 @@ inline constexpr const char* kLogP = "/log_p";
 inline constexpr const char* kLogW = "/log_w";
 inline constexpr const char* kChainState = "/mcmc/state";
 inline constexpr const char* kChainAccepted = "/mcmc/accepted";
+inline constexpr const char* kChainFields = "/chain_state/fields";
 
 // Root attribute names.
 inline constexpr const char* kNWritten = "n_written";
 inline constexpr const char* kNTotal = "n_configs";
 inline constexpr const char* kSource = "source";  // "flow" or "hmc"
+inline constexpr const char* kChainLayout = "chain_layout";  // "interleaved" (HMC)
 
 }  // namespace flowlat::ensemble

@@ -33,6 +33,12 @@ void create_datasets(const H5File& file, const EnsembleLayout& layout) {
   }
   H5Dataset::create(file, ensemble::kChainState, ElementType::Int64, {n}, RowCapacity::Fixed, chunk);
   H5Dataset::create(file, ensemble::kChainAccepted, ElementType::UInt8, {n}, RowCapacity::Fixed, chunk);
+  if (layout.chain_states > 0) {
+    std::vector<int64_t> shape{layout.chain_states};
+    shape.insert(shape.end(), layout.lattice_shape.begin(), layout.lattice_shape.end());
+    H5Dataset::create(file, ensemble::kChainFields, ElementType::Float64, shape, RowCapacity::Fixed,
+                      layout.chain_states);
+  }
 }
 
 void write_description(const H5File& file, const EnsembleLayout& layout, const Config& config,
@@ -85,6 +91,9 @@ EnsembleWriter EnsembleWriter::reopen(const std::string& path, const Communicato
     const H5Dataset configs = H5Dataset::open(file, ensemble::kConfigs);
     layout.precision = configs.element_type() == ElementType::Float32 ? Precision::Float32 : Precision::Float64;
   }
+  if (file.contains(ensemble::kChainFields)) {
+    layout.chain_states = H5Dataset::open(file, ensemble::kChainFields).rows();
+  }
   const int64_t n_written = root.read_int64(ensemble::kNWritten);
   EnsembleWriter writer(std::move(file), layout, comm);
   writer.n_written_ = n_written;
@@ -101,6 +110,9 @@ void EnsembleWriter::open_datasets() {
   log_w_ = std::make_unique<H5Dataset>(H5Dataset::open(file_, ensemble::kLogW));
   chain_state_ = std::make_unique<H5Dataset>(H5Dataset::open(file_, ensemble::kChainState));
   chain_accepted_ = std::make_unique<H5Dataset>(H5Dataset::open(file_, ensemble::kChainAccepted));
+  if (layout_.chain_states > 0) {
+    chain_fields_ = std::make_unique<H5Dataset>(H5Dataset::open(file_, ensemble::kChainFields));
+  }
 }
 
 void EnsembleWriter::write_rows(const EnsembleRows& rows) {
@@ -123,6 +135,14 @@ void EnsembleWriter::write_chain(int64_t offset, int64_t count, const int64_t* s
   chain_accepted_->write_rows<uint8_t>(offset, count, accepted);
 }
 
+void EnsembleWriter::write_chain_states(int64_t first, int64_t count, const double* fields) {
+  chain_fields_->write_rows<double>(first, count, fields);
+}
+
+std::vector<double> EnsembleWriter::read_chain_states(int64_t first, int64_t count) const {
+  return chain_fields_->read_rows<double>(first, count);
+}
+
 std::vector<double> EnsembleWriter::read_log_w(int64_t offset, int64_t count) const {
   return log_w_->read_rows<double>(offset, count);
 }
@@ -143,6 +163,10 @@ void EnsembleWriter::set_attribute(const std::string& name, int64_t value) {
   file_.attributes().write_int64(name, value);
 }
 
+bool EnsembleWriter::has_attribute(const std::string& name) const { return file_.attributes().contains(name); }
+double EnsembleWriter::attribute_double(const std::string& name) const { return file_.attributes().read_double(name); }
+int64_t EnsembleWriter::attribute_int64(const std::string& name) const { return file_.attributes().read_int64(name); }
+
 void EnsembleWriter::close() {
   configs_.reset();
   log_q_.reset();
@@ -150,6 +174,7 @@ void EnsembleWriter::close() {
   log_w_.reset();
   chain_state_.reset();
   chain_accepted_.reset();
+  chain_fields_.reset();
   file_.close();
 }
 

@@ -29,6 +29,7 @@ struct EnsembleLayout {
   Precision precision = Precision::Float32;  // of /configs
   ConfigStorage storage = ConfigStorage::Store;
   int64_t chunk_rows = 1024;
+  int64_t chain_states = 0;  // chains whose exact field is kept in /chain_state (HMC)
 };
 
 // Rows [offset, offset + count) of an ensemble in host memory, row-major:
@@ -62,6 +63,11 @@ class EnsembleWriter {
   void write_chain(int64_t offset, int64_t count, const int64_t* state, const uint8_t* accepted);
   // Records that rows [0, n) are complete and flushes. Collective.
   void commit(int64_t n_written);
+  // Fields [count, L1, ..., Ld] (float64) of chains [first, first + count)
+  // into /chain_state/fields. Collective (count may be 0).
+  void write_chain_states(int64_t first, int64_t count, const double* fields);
+  // The stored fields of chains [first, first + count). Collective.
+  std::vector<double> read_chain_states(int64_t first, int64_t count) const;
   // log_w of rows [offset, offset + count), read back (for the chain and
   // summary that finish a file). Collective in parallel mode.
   std::vector<double> read_log_w(int64_t offset, int64_t count) const;
@@ -69,6 +75,10 @@ class EnsembleWriter {
   void set_attribute(const std::string& name, const std::string& value);
   void set_attribute(const std::string& name, double value);
   void set_attribute(const std::string& name, int64_t value);
+  // Root attributes read back (a resumed job's counters). Collective in parallel mode.
+  bool has_attribute(const std::string& name) const;
+  double attribute_double(const std::string& name) const;
+  int64_t attribute_int64(const std::string& name) const;
   int64_t n_written() const { return n_written_; }
   const EnsembleLayout& layout() const { return layout_; }
   // Closes every dataset and the file. Collective.
@@ -81,7 +91,7 @@ class EnsembleWriter {
   H5File file_;
   EnsembleLayout layout_;
   Communicator comm_;
-  std::unique_ptr<H5Dataset> configs_, log_q_, log_p_, log_w_, chain_state_, chain_accepted_;
+  std::unique_ptr<H5Dataset> configs_, log_q_, log_p_, log_w_, chain_state_, chain_accepted_, chain_fields_;
   int64_t n_written_ = 0;
 };
 

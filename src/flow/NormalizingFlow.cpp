@@ -15,6 +15,7 @@ namespace flowlat {
 namespace {
 constexpr const char* kArchitectureKey = "flowlat_architecture";
 constexpr const char* kDtypeKey = "flowlat_dtype";
+constexpr const char* kTrainSecondsKey = "flowlat_train_seconds";
 
 std::shared_ptr<CouplingLayerImpl> make_coupling(const FlowArchitecture& a, const Lattice& lattice, int64_t layer) {
   const int parity = static_cast<int>(layer % 2);
@@ -144,7 +145,20 @@ void NormalizingFlowImpl::initialise_from(NormalizingFlowImpl& trained) {
   if (fourier_) fourier_->interpolate_from(*trained.fourier_);
 }
 
-void NormalizingFlowImpl::save_to(const std::string& path) const {
+int64_t NormalizingFlowImpl::network_passes_per_sample() const {
+  const int64_t per_layer = architecture_.equivariance == Equivariance::Z2 ? 2 : 1;
+  const int64_t passes = architecture_.symmetrisation == Symmetrisation::Z2 ? 2 : 1;
+  return architecture_.n_layers * per_layer * passes;
+}
+
+std::optional<double> NormalizingFlowImpl::train_seconds_of(const std::string& path) {
+  torch::serialize::InputArchive archive = read_archive(path);
+  c10::IValue seconds;
+  if (!archive.try_read(kTrainSecondsKey, seconds) || !seconds.isDouble()) return std::nullopt;
+  return seconds.toDouble();
+}
+
+void NormalizingFlowImpl::save_to(const std::string& path, double train_seconds) const {
   torch::serialize::OutputArchive archive;
   save(archive);
   // The parameters' dtype, so that load_from can read them into tensors of
@@ -152,6 +166,7 @@ void NormalizingFlowImpl::save_to(const std::string& path) const {
   const bool single = parameters().front().scalar_type() == torch::kFloat32;
   archive.write(kDtypeKey, c10::IValue(std::string(single ? "float32" : "float64")));
   archive.write(kArchitectureKey, c10::IValue(architecture_.to_json().dump()));
+  if (train_seconds >= 0) archive.write(kTrainSecondsKey, c10::IValue(train_seconds));
   archive.save_to(path);
 }
 

@@ -10,6 +10,7 @@
 // All log-densities are float64 [B]; the network runs in the chosen dtype.
 #include <torch/torch.h>
 
+#include <optional>
 #include <string>
 
 #include "flow/CouplingLayer.hpp"
@@ -56,8 +57,15 @@ class NormalizingFlowImpl : public torch::nn::Module {
   // Number of trainable scalars.
   int64_t parameter_count() const;
 
-  // Writes parameters with the architecture recorded. Local.
-  void save_to(const std::string& path) const;
+  // Writes parameters with the architecture recorded, and the training's
+  // wall-clock seconds when given (>= 0). Local.
+  void save_to(const std::string& path, double train_seconds = -1) const;
+  // The training seconds recorded in a model file, if any. Local.
+  static std::optional<double> train_seconds_of(const std::string& path);
+  // Coupling-network evaluations per configuration sampled (equivariant
+  // layers evaluate their network twice; symmetrisation adds a reverse
+  // pass). Local.
+  int64_t network_passes_per_sample() const;
   // Reads parameters (leaves the module on the CPU in the file's dtype: call
   // to(device, dtype) after); throws if the file's architecture differs. Local.
   void load_from(const std::string& path);

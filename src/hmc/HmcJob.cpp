@@ -1,12 +1,12 @@
-// Row layout: each rank runs n_chains_per_rank chains; global chain
-// c = rank * n_chains_per_rank + local occupies rows [c n, (c + 1) n) with
-// n = n_trajectories (the measured trajectories, thermalisation excluded),
-// so every rank's rows are one contiguous block and the file depends only on
-// the total chain count, not on how the chains are spread over ranks.
-// Trajectories are buffered in rounds; each round every rank writes one
-// contiguous row range per local chain (one collective write each). Since
-// rows are chain-major, no prefix of the file is complete before the end:
-// n_written stays 0 until every row and /mcmc are written, then becomes N.
+// Row layout (chain_layout = "interleaved"): every rank runs
+// n_chains_per_rank chains; global chain c = rank * n_chains_per_rank +
+// local, and kept trajectory s of chain c is row s C + c (C chains in all).
+// So after every round a prefix of rows is complete: n_written rises round
+// by round like a flow's ensemble, and the chains' exact fields after the
+// round go to /chain_state/fields, from which --resume continues bitwise
+// (the random draws are keyed by chain and trajectory, HmcSampler.hpp).
+#include "hmc/HmcJob.hpp"
+
 #include <algorithm>
 #include <chrono>
 #include <cmath>
@@ -19,15 +19,19 @@
 #include "action/Phi4Action.hpp"
 #include "analysis/AnalysisReport.hpp"
 #include "analysis/EnsembleAnalysis.hpp"
+#include "config/ConfigDiff.hpp"
 #include "config/ConfigError.hpp"
-#include "hmc/HmcParameters.hpp"
-#include "hmc/HmcSampler.hpp"
-#include "hmc/Integrator.hpp"
 #include "device/DeviceSelection.hpp"
 #include "device/HostRows.hpp"
+#include "ensemble/EnsembleFormat.hpp"
+#include "ensemble/EnsembleReader.hpp"
 #include "ensemble/EnsembleWriter.hpp"
-#include "hmc/HmcJob.hpp"
+#include "hmc/HmcParameters.hpp"
+#include "hmc/HmcSampler.hpp"
+#include "hmc/HmcTuning.hpp"
+#include "hmc/Integrator.hpp"
 #include "job/RunHeader.hpp"
+#include "job/StopMonitor.hpp"
 #include "parallel/CollectiveError.hpp"
 
 namespace flowlat {
@@ -38,13 +42,18 @@ using Clock = std::chrono::steady_clock;
 // Rows buffered per round on each rank (over all its chains).
 constexpr int64_t kRowsPerRound = 4096;
 
-// Sums over the measured trajectories of this rank's chains.
+double seconds_since(Clock::time_point start) { return std::chrono::duration<double>(Clock::now() - start).count(); }
+
+// Sums over the measured trajectories (all ranks' once combined). Kept in
+// the file's attributes after every round, so a resumed job reports the
+// whole run.
 struct TrajectoryTotals {
   double trajectories = 0;
   double accepted = 0;
   double delta_h = 0;
   double exp_minus_delta_h = 0;
   double exp_minus_delta_h_squared = 0;
+  double seconds = 0;  // wall time of the measured rounds
 
   void add(const TrajectoryResult& result) {
     const torch::Tensor boltzmann = torch::exp(-result.delta_h);
@@ -54,116 +63,251 @@ struct TrajectoryTotals {
     exp_minus_delta_h += boltzmann.sum().item<double>();
     exp_minus_delta_h_squared += (boltzmann * boltzmann).sum().item<double>();
   }
-  // The sums over all ranks. Collective.
-  TrajectoryTotals global(const Communicator& comm) const {
+  // These sums of every rank plus `before` (what earlier jobs stored). Collective.
+  TrajectoryTotals global(const Communicator& comm, const TrajectoryTotals& before) const {
     double values[5] = {trajectories, accepted, delta_h, exp_minus_delta_h, exp_minus_delta_h_squared};
     comm.sum_in_place(values, 5);
-    return {values[0], values[1], values[2], values[3], values[4]};
+    return {values[0] + before.trajectories,       values[1] + before.accepted,
+            values[2] + before.delta_h,            values[3] + before.exp_minus_delta_h,
+            values[4] + before.exp_minus_delta_h_squared, comm.max(seconds) + before.seconds};
   }
 };
+
+const char* const kTotalNames[6] = {"hmc_total_trajectories", "hmc_total_accepted", "hmc_total_delta_h",
+                                    "hmc_total_exp_minus_delta_h", "hmc_total_exp_minus_delta_h_squared",
+                                    "hmc_total_seconds"};
+
+void store_totals(EnsembleWriter& writer, const TrajectoryTotals& t) {
+  const double values[6] = {t.trajectories, t.accepted, t.delta_h, t.exp_minus_delta_h, t.exp_minus_delta_h_squared,
+                            t.seconds};
+  for (int i = 0; i < 6; ++i) writer.set_attribute(kTotalNames[i], values[i]);
+}
+
+TrajectoryTotals stored_totals(const EnsembleWriter& writer) {
+  double values[6] = {0, 0, 0, 0, 0, 0};
+  for (int i = 0; i < 6; ++i) {
+    if (writer.has_attribute(kTotalNames[i])) values[i] = writer.attribute_double(kTotalNames[i]);
+  }
+  return {values[0], values[1], values[2], values[3], values[4], values[5]};
+}
 
 std::string output_path(const Config& config, const HmcOptions& options) {
   return options.output_path.empty() ? config.run.output_dir + "/" + config.hmc.output : options.output_path;
 }
 
-void print_parameters(const HmcParameters& p, int64_t total_chains, const std::string& path,
+// Kept trajectories per chain.
+int64_t kept_per_chain(const HmcConfig& hmc) { return hmc.n_trajectories; }
+
+void print_parameters(const HmcParameters& p, const HmcConfig& hmc, int64_t total_chains, const std::string& path,
                       const Communicator& comm) {
   if (!comm.is_root()) return;
-  std::printf("hmc: %lld chains (%lld per rank), %lld thermalisation + %lld measured trajectories each; "
-              "%s, step %g x %lld (trajectory length %g), seed %llu\n",
+  std::printf("hmc: %lld chains (%lld per rank), %lld thermalisation + %lld measured trajectories each, every "
+              "%lld%s kept; %s, step %g x %lld (trajectory length %g)%s, seed %llu\n",
               static_cast<long long>(total_chains), static_cast<long long>(p.n_chains_per_rank),
-              static_cast<long long>(p.n_thermalization), static_cast<long long>(p.n_trajectories),
-              to_string(p.integrator), p.step_size, static_cast<long long>(p.n_steps),
-              p.step_size * static_cast<double>(p.n_steps), static_cast<unsigned long long>(p.seed));
-  std::printf("output: %s (%lld rows, float64)\n", path.c_str(),
-              static_cast<long long>(total_chains * p.n_trajectories));
+              static_cast<long long>(p.n_thermalization), static_cast<long long>(hmc.n_trajectories * hmc.save_every),
+              static_cast<long long>(hmc.save_every), hmc.save_every == 1 ? "st" : "th", to_string(p.integrator),
+              p.step_size, static_cast<long long>(p.n_steps), p.step_size * static_cast<double>(p.n_steps),
+              hmc.tune == HmcTuning::Auto ? " before tuning" : "", static_cast<unsigned long long>(p.seed));
+  std::printf("output: %s (%lld rows, configurations in %s)\n", path.c_str(),
+              static_cast<long long>(total_chains * kept_per_chain(hmc)), to_string(hmc.config_precision));
   std::fflush(stdout);
 }
 
-// The measured trajectories, written round by round. Collective.
-TrajectoryTotals run_and_write(HmcSampler& sampler, EnsembleWriter& writer, std::vector<uint8_t>& accepted,
+// Refuses to continue `path` with another configuration or chain count. Local.
+void check_resumable(const Config& config, const std::string& path, int64_t total_chains) {
+  const EnsembleReader reader(path);
+  const auto changes =
+      forbidden_changes(reader.attribute_string("config"), config.resolved_yaml(), Changeable::OnHmcResume, "in the file");
+  std::string message;
+  for (const std::string& change : changes) message += "\n  " + change;
+  if (!message.empty()) {
+    throw ConfigError(path + ": --resume needs the configuration the file was started with; these keys differ:" +
+                      message);
+  }
+  if (!reader.has_attribute(ensemble::kChainLayout) || reader.attribute_int64("n_chains") != total_chains) {
+    throw ConfigError(path + ": --resume needs the same number of chains (hmc.n_chains x ranks = " +
+                      std::to_string(total_chains) + ") in an interleaved HMC file");
+  }
+}
+
+// The file to write: a new one with the run's description, or the one to
+// continue (refusing another configuration or chain count). Collective.
+std::unique_ptr<EnsembleWriter> open_file(const Config& config, const HmcOptions& options, const std::string& path,
+                                          int64_t total_chains, const Communicator& comm) {
+  // The checks first, on rank 0; the collective reopen only once all agree.
+  run_collectively(comm, [&] {
+    if (options.start == HmcStart::Resume) {
+      if (comm.is_root()) check_resumable(config, path, total_chains);
+      return;
+    }
+    if (comm.is_root() && options.overwrite == OverwritePolicy::Refuse && std::filesystem::exists(path)) {
+      throw ConfigError(path + ": ensemble file exists; pass --force to overwrite it or --resume to continue it");
+    }
+    if (comm.is_root()) std::filesystem::create_directories(std::filesystem::absolute(path).parent_path());
+  });
+  std::unique_ptr<EnsembleWriter> writer;
+  if (options.start == HmcStart::Resume) {
+    run_collectively(comm, [&] { writer = std::make_unique<EnsembleWriter>(EnsembleWriter::reopen(path, comm)); });
+    return writer;
+  }
+  EnsembleLayout layout;
+  layout.n_configs = total_chains * kept_per_chain(config.hmc);
+  layout.lattice_shape = config.lattice.shape;
+  layout.precision = config.hmc.config_precision;
+  layout.storage = ConfigStorage::Store;
+  layout.chunk_rows = std::clamp<int64_t>(kRowsPerRound, 1, layout.n_configs);
+  layout.chain_states = total_chains;
+  run_collectively(comm, [&] {
+    writer = std::make_unique<EnsembleWriter>(
+        EnsembleWriter::create(path, layout, config, EnsembleSource::Hmc, options.overwrite, comm));
+    writer->set_attribute(ensemble::kChainLayout, std::string("interleaved"));
+    writer->set_attribute("n_chains", total_chains);
+    writer->set_attribute("chain_length", kept_per_chain(config.hmc));
+  });
+  return writer;
+}
+
+// Thermalisation (with the tuning when asked) of a new run; stores the
+// chains' fields and what the tuning chose. Collective.
+void thermalize(const Config& config, HmcSampler& sampler, EnsembleWriter& writer, const Communicator& comm) {
+  const HmcConfig& hmc = config.hmc;
+  if (hmc.tune == HmcTuning::Auto) {
+    const HmcTuningResult tuned = tune_hmc(sampler, hmc, comm);
+    if (comm.is_root()) {
+      std::printf("tuned: xi2 = %.3f, trajectory length %.4g = %g xi2, step %.5g x %lld, acceptance %.3f\n",
+                  tuned.correlation_length, tuned.trajectory_length, hmc.trajectory_length_xi, tuned.step_size,
+                  static_cast<long long>(tuned.n_md_steps), tuned.acceptance);
+    }
+    writer.set_attribute("hmc_tuned_xi2", tuned.correlation_length);
+    writer.set_attribute("hmc_tuned_acceptance", tuned.acceptance);
+  }
+  int64_t accepted = 0;
+  const int64_t remaining = std::max<int64_t>(0, hmc.n_thermalization - sampler.trajectories_done());
+  for (int64_t t = 0; t < remaining; ++t) accepted += sampler.trajectory().accepted.sum().item<int64_t>();
+  double sums[2] = {static_cast<double>(accepted), static_cast<double>(remaining * sampler.n_chains())};
+  comm.sum_in_place(sums, 2);
+  const double acceptance = sums[1] > 0 ? sums[0] / sums[1] : 1.0;
+  if (comm.is_root()) std::printf("thermalised: acceptance %.4f\n", acceptance);
+  writer.set_attribute("thermalization_accept_rate", acceptance);
+  writer.set_attribute("hmc_step_size", sampler.parameters().step_size);
+  writer.set_attribute("hmc_n_md_steps", sampler.parameters().n_steps);
+}
+
+// Everything a resumed job needs after the round that ends at `kept` kept
+// trajectories per chain: the fields, the counters, then n_written. Collective.
+void commit_round(EnsembleWriter& writer, HmcSampler& sampler, int64_t kept, const TrajectoryTotals& totals) {
+  const torch::Tensor fields = sampler.fields().to(torch::kCPU, torch::kFloat64).contiguous();
+  writer.write_chain_states(sampler.first_chain(), sampler.n_chains(), fields.data_ptr<double>());
+  writer.set_attribute("hmc_trajectories_done", sampler.trajectories_done());
+  store_totals(writer, totals);
+  const int64_t total_chains = writer.layout().chain_states;
+  writer.commit(kept * total_chains);
+}
+
+// The agreed stop request of all ranks (signal over wall time). Collective.
+StopRequest agreed_stop(StopRequest local, const Communicator& comm) {
+  return static_cast<StopRequest>(static_cast<int>(comm.max(static_cast<double>(local))));
+}
+
+// The measured trajectories from kept trajectory `first_kept` on, written
+// round by round. Throws CollectiveError(StoppedResumable) when stopped.
+// Collective.
+TrajectoryTotals run_and_write(const Config& config, HmcSampler& sampler, EnsembleWriter& writer,
+                               int64_t first_kept, const TrajectoryTotals& before, const std::string& path,
                                const Communicator& comm) {
-  const HmcParameters& p = sampler.parameters();
-  const int64_t n = p.n_trajectories, chains = sampler.n_chains();
+  const HmcConfig& hmc = config.hmc;
+  const int64_t n = kept_per_chain(hmc), chains = sampler.n_chains(), total_chains = writer.layout().chain_states;
   const int64_t per_round = std::clamp<int64_t>(kRowsPerRound / chains, 1, n);
-  const int64_t rounds = (n + per_round - 1) / per_round;
-  const int64_t report_every = std::max<int64_t>(1, rounds / 10);
+  const int64_t report_every = std::max<int64_t>(1, (n / per_round) / 10);
+  const StopMonitor monitor(config.run.max_walltime.seconds);
   TrajectoryTotals totals;
-  const auto start = Clock::now();
-  for (int64_t round = 0; round < rounds; ++round) {
-    const int64_t t0 = round * per_round, count = std::min(per_round, n - t0);
-    std::vector<torch::Tensor> fields, actions;
-    for (int64_t t = t0; t < t0 + count; ++t) {
-      const TrajectoryResult result = sampler.trajectory();
-      totals.add(result);
-      const auto flags = result.accepted.accessor<bool, 1>();
-      for (int64_t c = 0; c < chains; ++c) accepted[static_cast<size_t>(c * n + t)] = flags[c] ? 1 : 0;
-      fields.push_back(sampler.fields().to(torch::kCPU, torch::kFloat64, false, true));
-      actions.push_back(sampler.actions().to(torch::kCPU, torch::kFloat64, false, true));
+  TrajectoryTotals global = before;
+  double last_round_seconds = 0;
+  for (int64_t s0 = first_kept, round = 0; s0 < n; s0 += per_round, ++round) {
+    const StopRequest stop = agreed_stop(monitor.stop_request(2 * last_round_seconds), comm);
+    if (stop != StopRequest::None) {
+      writer.close();
+      throw CollectiveError("stopped by " + describe_stop(stop, config.run.max_walltime.seconds) + " with " +
+                                std::to_string(s0) + " of " + std::to_string(n) + " kept trajectories per chain in " +
+                                path + "; continue with: flowlat hmc " + config.source_file + " --resume",
+                            ExitCode::StoppedResumable);
     }
-    const torch::Tensor block = torch::stack(fields, 1);       // [chains, count, L...]
-    const torch::Tensor log_p = -torch::stack(actions, 1);     // [chains, count]
-    for (int64_t c = 0; c < chains; ++c) {
-      const HostRows rows((sampler.first_chain() + c) * n + t0, block[c], log_p[c], log_p[c], Precision::Float64);
+    const auto start = Clock::now();
+    const int64_t count = std::min(per_round, n - s0);
+    for (int64_t s = s0; s < s0 + count; ++s) {
+      TrajectoryResult result;
+      for (int64_t k = 0; k < hmc.save_every; ++k) {
+        result = sampler.trajectory();
+        totals.add(result);
+      }
+      const torch::Tensor log_p = -sampler.actions();
+      const int64_t first_row = s * total_chains + sampler.first_chain();
+      const HostRows rows(first_row, sampler.fields(), log_p, log_p, hmc.config_precision);
       writer.write_rows(rows.view());
+      std::vector<int64_t> state(static_cast<size_t>(chains));
+      std::vector<uint8_t> accepted(static_cast<size_t>(chains));
+      const auto flags = result.accepted.accessor<bool, 1>();
+      for (int64_t c = 0; c < chains; ++c) {
+        state[static_cast<size_t>(c)] = first_row + c;
+        accepted[static_cast<size_t>(c)] = flags[c] ? 1 : 0;
+      }
+      writer.write_chain(first_row, chains, state.data(), accepted.data());
     }
-    if (comm.is_root() && ((round + 1) % report_every == 0 || round + 1 == rounds)) {
-      const double seconds = std::chrono::duration<double>(Clock::now() - start).count();
-      std::printf("trajectory %lld/%lld: acceptance (rank 0) %.4f, %.2f ms/trajectory\n",
-                  static_cast<long long>(t0 + count), static_cast<long long>(n),
-                  totals.accepted / totals.trajectories, 1e3 * seconds / static_cast<double>(t0 + count));
+    last_round_seconds = seconds_since(start);
+    totals.seconds += last_round_seconds;
+    global = totals.global(comm, before);
+    commit_round(writer, sampler, s0 + count, global);
+    if (comm.is_root() && ((round + 1) % report_every == 0 || s0 + count == n)) {
+      std::printf("kept trajectory %lld/%lld: acceptance %.4f, %.3f ms/trajectory of all chains\n",
+                  static_cast<long long>(s0 + count), static_cast<long long>(n), global.accepted / global.trajectories,
+                  1e3 * global.seconds / (global.trajectories / static_cast<double>(total_chains)));
       std::fflush(stdout);
     }
   }
-  return totals;
+  return global;
 }
 
-// /mcmc/state (the row index: every row is the chain's state) and
-// /mcmc/accepted of this rank's rows. Collective.
-void write_chain(EnsembleWriter& writer, int64_t first_row, const std::vector<uint8_t>& accepted) {
-  const auto count = static_cast<int64_t>(accepted.size());
-  std::vector<int64_t> state(accepted.size());
-  for (int64_t i = 0; i < count; ++i) state[static_cast<size_t>(i)] = first_row + i;
-  writer.write_chain(first_row, count, state.data(), accepted.data());
-}
-
-void write_summary(EnsembleWriter& writer, const HmcParameters& p, int64_t total_chains,
-                   const TrajectoryTotals& totals, double thermalization_acceptance) {
+// Descriptive attributes and the cost of a row, for the analysis.
+void write_summary(EnsembleWriter& writer, const HmcSampler& sampler, const HmcConfig& hmc,
+                   const TrajectoryTotals& totals) {
+  const HmcParameters& p = sampler.parameters();
   writer.set_attribute("accept_rate", totals.accepted / totals.trajectories);
-  writer.set_attribute("thermalization_accept_rate", thermalization_acceptance);
-  writer.set_attribute("n_chains", total_chains);
-  writer.set_attribute("chain_length", p.n_trajectories);
   writer.set_attribute("mean_delta_h", totals.delta_h / totals.trajectories);
   writer.set_attribute("mean_exp_minus_delta_h", totals.exp_minus_delta_h / totals.trajectories);
-  writer.set_attribute("hmc_n_trajectories", p.n_trajectories);
-  writer.set_attribute("hmc_n_thermalization", p.n_thermalization);
-  writer.set_attribute("hmc_step_size", p.step_size);
-  writer.set_attribute("hmc_n_md_steps", p.n_steps);
+  writer.set_attribute("hmc_n_trajectories", hmc.n_trajectories);
+  writer.set_attribute("hmc_n_thermalization", hmc.n_thermalization);
+  writer.set_attribute("hmc_save_every", hmc.save_every);
   writer.set_attribute("hmc_integrator", std::string(to_string(p.integrator)));
   writer.set_attribute("hmc_n_chains_per_rank", p.n_chains_per_rank);
   writer.set_attribute("hmc_seed", static_cast<int64_t>(p.seed));
+  // One row costs save_every trajectories: machine seconds and force evaluations.
+  const double rows = totals.trajectories / static_cast<double>(hmc.save_every);
+  writer.set_attribute("seconds_per_row", totals.seconds / rows);
+  writer.set_attribute("evaluations_per_row",
+                       static_cast<double>(force_evaluations(p.integrator, p.n_steps) * hmc.save_every));
+  writer.set_attribute("evaluation_kind", std::string("force"));
 }
 
-void print_summary(const TrajectoryTotals& t, double thermalization_acceptance, double seconds,
-                   const std::string& path, int64_t rows, const Communicator& comm) {
+void print_summary(const TrajectoryTotals& t, double seconds, const std::string& path, int64_t rows,
+                   const Communicator& comm) {
   if (!comm.is_root()) return;
   const double mean = t.exp_minus_delta_h / t.trajectories;
   const double variance = t.exp_minus_delta_h_squared / t.trajectories - mean * mean;
-  std::printf("hmc: acceptance %.4f (thermalisation %.4f), <dH> = %.3e, <exp(-dH)> = %.5f +- %.5f "
-              "(naive error; exactly 1 in equilibrium)\n",
-              t.accepted / t.trajectories, thermalization_acceptance, t.delta_h / t.trajectories, mean,
+  std::printf("hmc: acceptance %.4f, <dH> = %.3e, <exp(-dH)> = %.5f +- %.5f (naive error; exactly 1 in "
+              "equilibrium)\n",
+              t.accepted / t.trajectories, t.delta_h / t.trajectories, mean,
               std::sqrt(std::max(variance, 0.0) / t.trajectories));
   std::printf("ensemble: %s, %lld rows in %.2f s\n", path.c_str(), static_cast<long long>(rows), seconds);
   std::fflush(stdout);
 }
 
 // The observables of the finished file with the Gamma method's tau_int of
-// each (the "chain" columns; for HMC the chain is the trajectory sequence).
-// Collective; rank 0 reads and prints.
+// each (the "chain" columns; for HMC the chains are the trajectory
+// sequences, analysed as replicas). Collective; rank 0 reads and prints.
 void print_observables(const std::string& path, const Communicator& comm) {
   run_collectively(comm, [&] {
     if (!comm.is_root()) return;
-    std::printf("\nobservables (tau_int in units of trajectories):\n%s",
+    std::printf("\nobservables (tau_int in units of kept trajectories):\n%s",
                 AnalysisReport(analyze_ensemble(path)).table().c_str());
     std::fflush(stdout);
   });
@@ -173,7 +317,6 @@ void print_observables(const std::string& path, const Communicator& comm) {
 
 void run_hmc(const Config& config, const Communicator& comm, const HmcOptions& options) {
   const auto start = Clock::now();
-  const OverwritePolicy overwrite = options.overwrite;
   configure_threads(config.run.threads_per_rank);
   const std::string path = output_path(config, options);
   const NodeLayout node = NodeLayout::of(comm);
@@ -183,42 +326,38 @@ void run_hmc(const Config& config, const Communicator& comm, const HmcOptions& o
     p = from_config(config.hmc);
     validate(p);
     device = select_device(config.run.device, node);
-    if (comm.is_root() && overwrite == OverwritePolicy::Refuse && std::filesystem::exists(path)) {
-      throw ConfigError(path + ": ensemble file exists; pass --force to overwrite it");
-    }
   });
   print_run_header("hmc", config, comm, device.str(), "");
   const int64_t total_chains = p.n_chains_per_rank * comm.size();
-  print_parameters(p, total_chains, path, comm);
-
-  EnsembleLayout layout;
-  layout.n_configs = total_chains * p.n_trajectories;
-  layout.lattice_shape = config.lattice.shape;
-  layout.precision = Precision::Float64;
-  layout.storage = ConfigStorage::Store;
-  layout.chunk_rows = std::clamp<int64_t>(kRowsPerRound / p.n_chains_per_rank, 1, p.n_trajectories);
-  std::unique_ptr<EnsembleWriter> writer;
-  run_collectively(comm, [&] {
-    if (comm.is_root()) std::filesystem::create_directories(std::filesystem::absolute(path).parent_path());
-  });
-  run_collectively(comm, [&] {
-    writer = std::make_unique<EnsembleWriter>(
-        EnsembleWriter::create(path, layout, config, EnsembleSource::Hmc, overwrite, comm));
-  });
+  print_parameters(p, config.hmc, total_chains, path, comm);
+  std::unique_ptr<EnsembleWriter> writer = open_file(config, options, path, total_chains, comm);
 
   torch::NoGradGuard no_grad;
   HmcSampler sampler(Phi4Action(config.action.m2, config.action.lambda), Lattice(config.lattice.shape), p,
                      comm.rank() * p.n_chains_per_rank, device);
-  const double thermalization_acceptance = comm.sum(sampler.thermalize()) / comm.size();
-  if (comm.is_root()) std::printf("thermalised: acceptance %.4f\n", thermalization_acceptance);
-  std::vector<uint8_t> accepted(static_cast<size_t>(p.n_chains_per_rank * p.n_trajectories));
-  const TrajectoryTotals totals = run_and_write(sampler, *writer, accepted, comm).global(comm);
-  write_summary(*writer, p, total_chains, totals, thermalization_acceptance);
-  write_chain(*writer, sampler.first_chain() * p.n_trajectories, accepted);
-  writer->commit(layout.n_configs);
+  TrajectoryTotals before;
+  int64_t first_kept = 0;
+  if (options.start == HmcStart::Resume) {
+    // The integration the run chose (tuned or configured), the chains' fields and counters.
+    sampler.set_integration(writer->attribute_double("hmc_step_size"), writer->attribute_int64("hmc_n_md_steps"));
+    const std::vector<double> fields = writer->read_chain_states(sampler.first_chain(), sampler.n_chains());
+    std::vector<int64_t> shape{sampler.n_chains()};
+    shape.insert(shape.end(), config.lattice.shape.begin(), config.lattice.shape.end());
+    sampler.restore(torch::tensor(fields, torch::kFloat64).view(shape), writer->attribute_int64("hmc_trajectories_done"));
+    before = stored_totals(*writer);
+    first_kept = writer->n_written() / total_chains;
+    if (comm.is_root()) {
+      std::printf("resuming %s at kept trajectory %lld of %lld per chain\n", path.c_str(),
+                  static_cast<long long>(first_kept), static_cast<long long>(kept_per_chain(config.hmc)));
+    }
+  } else {
+    thermalize(config, sampler, *writer, comm);
+    commit_round(*writer, sampler, 0, before);
+  }
+  const TrajectoryTotals totals = run_and_write(config, sampler, *writer, first_kept, before, path, comm);
+  write_summary(*writer, sampler, config.hmc, totals);
   writer->close();
-  print_summary(totals, thermalization_acceptance, std::chrono::duration<double>(Clock::now() - start).count(),
-                path, layout.n_configs, comm);
+  print_summary(totals, seconds_since(start), path, total_chains * kept_per_chain(config.hmc), comm);
   print_observables(path, comm);
 }
 

@@ -14,12 +14,21 @@
 
 namespace flowlat {
 
+// Resume: continue a file stopped by a signal, run.max_walltime or a kill
+// from its last committed round.
+enum class HmcStart { Fresh, Resume };
+
 struct HmcOptions {
   std::string output_path;  // empty: <run.output_dir>/<hmc.output>
   OverwritePolicy overwrite = OverwritePolicy::Refuse;
+  HmcStart start = HmcStart::Fresh;
 };
 
-// Runs the whole job. Collective; rank 0 prints.
+// Runs the whole job: thermalisation (and tuning), then rounds of
+// trajectories, each committed with the chains' fields so that a stopped
+// or killed job continues bitwise with --resume. Throws
+// CollectiveError(StoppedResumable) when stopped by a signal or
+// run.max_walltime. Collective; rank 0 prints.
 void run_hmc(const Config& config, const Communicator& comm, const HmcOptions& options);
 
 }  // namespace flowlat

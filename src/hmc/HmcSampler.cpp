@@ -118,6 +118,19 @@ TrajectoryResult HmcSampler::trajectory() {
   return result;
 }
 
+void HmcSampler::restore(const torch::Tensor& fields, int64_t trajectories_done) {
+  TORCH_CHECK(fields.sizes() == phi_.sizes(), "HmcSampler::restore: fields of another shape");
+  phi_ = fields.to(device_, torch::kFloat64).clone();
+  action_values_ = action_(phi_);
+  trajectories_done_ = trajectories_done;
+}
+
+void HmcSampler::set_integration(double step_size, int64_t n_steps) {
+  parameters_.step_size = step_size;
+  parameters_.n_steps = n_steps;
+  validate(parameters_);
+}
+
 double HmcSampler::thermalize() {
   int64_t accepted = 0;
   for (int64_t t = 0; t < parameters_.n_thermalization; ++t) {

@@ -50,6 +50,13 @@ class HmcSampler {
   // the fraction accepted (1 if there were none). Local.
   double thermalize();
 
+  // Continues chains from stored fields (float64 [B, L1, ..., Ld], any
+  // device) after `trajectories_done` trajectories: the next trajectory
+  // draws from the same streams as an uninterrupted run's. Local.
+  void restore(const torch::Tensor& fields, int64_t trajectories_done);
+  // Changes the molecular dynamics of the following trajectories (tuning). Local.
+  void set_integration(double step_size, int64_t n_steps);
+
   // Current fields, float64 [B, L1, ..., Ld] on the device. Local.
   const torch::Tensor& fields() const { return phi_; }
   // S of the current fields, float64 [B] on the device. Local.

@@ -56,8 +56,8 @@ StopRequest agreed_stop(StopRequest local, const Communicator& comm) {
 // A new ensemble file with its provenance attributes, or the partly
 // written one to continue. Collective.
 std::unique_ptr<EnsembleWriter> open_ensemble(const Config& config, const SampleOptions& options,
-                                              const std::string& path, const std::string& model_checksum,
-                                              const Communicator& comm) {
+                                              const std::string& path, const std::string& model_path,
+                                              const std::string& model_checksum, const Communicator& comm) {
   std::unique_ptr<EnsembleWriter> writer;
   run_collectively(comm, [&] {
     if (options.start == SampleStart::Resume) {
@@ -74,6 +74,9 @@ std::unique_ptr<EnsembleWriter> open_ensemble(const Config& config, const Sample
     writer = std::make_unique<EnsembleWriter>(
         EnsembleWriter::create(path, layout, config, EnsembleSource::Flow, options.overwrite, comm));
     writer->set_attribute("model_checksum", model_checksum);
+    if (const auto seconds = NormalizingFlowImpl::train_seconds_of(model_path)) {
+      writer->set_attribute("train_seconds", *seconds);
+    }
     writer->set_attribute("sample_seed", static_cast<int64_t>(config.sample.seed));
     writer->set_attribute("train_seed", static_cast<int64_t>(config.train.seed));
   });
@@ -146,7 +149,7 @@ SampleTiming run_sampling(const Config& config, const Communicator& comm, const 
   });
   print_run_header("sample", config, comm, device.str(), cpu_kernels());
 
-  std::unique_ptr<EnsembleWriter> writer = open_ensemble(config, options, path, model_checksum, comm);
+  std::unique_ptr<EnsembleWriter> writer = open_ensemble(config, options, path, model_path, model_checksum, comm);
   const int64_t first_row = writer->n_written() / config.sample.batch_size * config.sample.batch_size;
   if (comm.is_root() && first_row > 0) {
     std::printf("resuming %s at row %lld of %lld\n", path.c_str(), static_cast<long long>(writer->n_written()),
@@ -154,8 +157,15 @@ SampleTiming run_sampling(const Config& config, const Communicator& comm, const 
   }
   SampleTiming timing;
   generate(config, flow, device, *writer, path, comm, timing);
-  writer->close();
   const double generation_seconds = seconds_since(start);
+  // The cost of a row, for the analysis (CostModel): machine seconds and network passes.
+  run_collectively(comm, [&] {
+    const double rows = static_cast<double>(config.sample.n_configs - first_row);
+    if (rows > 0) writer->set_attribute("seconds_per_row", generation_seconds / rows);
+    writer->set_attribute("evaluations_per_row", static_cast<double>(flow->network_passes_per_sample()));
+    writer->set_attribute("evaluation_kind", std::string("network pass"));
+  });
+  writer->close();
 
   const auto summary_start = Clock::now();
   EnsembleSummary summary;

@@ -81,11 +81,11 @@ struct TrainingLoopState {
 
 // The flow as it is now, the best by held-out ESS so far, as
 // model_best.pt. Rank 0 writes; errors reach every rank. Collective.
-void save_best_model(const RunDirectory& run_dir, Trainer& trainer, const Communicator& comm) {
+void save_best_model(const RunDirectory& run_dir, Trainer& trainer, double train_seconds, const Communicator& comm) {
   run_collectively(comm, [&] {
     if (!comm.is_root()) return;
     const std::string path = run_dir.file("model_best.pt");
-    trainer.flow()->save_to(path + ".tmp");
+    trainer.flow()->save_to(path + ".tmp", train_seconds);
     std::filesystem::rename(path + ".tmp", path);
   });
 }
@@ -111,8 +111,10 @@ StopRequest train_until_done_or_stopped(const Config& config, const RunDirectory
     const double margin = 2 * (last_step_seconds + state.checkpoint_seconds);
     const StepMetrics metrics = trainer.step(monitor.stop_request(margin));
     last_step_seconds = metrics.seconds;
-    if (!std::isnan(metrics.eval_ess) && trainer.best().step == metrics.step) save_best_model(run_dir, trainer, comm);
     state.train_seconds += metrics.seconds;
+    if (!std::isnan(metrics.eval_ess) && trainer.best().step == metrics.step) {
+      save_best_model(run_dir, trainer, state.train_seconds, comm);
+    }
     if (comm.is_root()) {
       state.history->append(metrics);
       progress.update(*state.history);
@@ -177,7 +179,7 @@ void run_training(const Config& config, const Communicator& comm, OverwritePolic
   run_collectively(comm, [&] {
     if (!comm.is_root()) return;
     const std::string temporary = run_dir.model_file() + ".tmp";
-    state.trainer->flow()->save_to(temporary);
+    state.trainer->flow()->save_to(temporary, state.train_seconds);
     std::filesystem::rename(temporary, run_dir.model_file());
     const auto [loss, ess] = state.history->recent_means(100);
     std::printf("trained %lld steps in %.1f s (%.2f ms/step); last %lld steps: loss %.4f, batch ESS %.4f\n",

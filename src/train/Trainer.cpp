@@ -9,6 +9,7 @@
 #include "parallel/CollectiveError.hpp"
 #include "train/EffectiveSampleSize.hpp"
 #include "train/LearningRate.hpp"
+#include "train/ReverseKl.hpp"
 
 namespace flowlat {
 
@@ -60,54 +61,6 @@ int64_t Trainer::injected_fault_step(int rank) {
   return std::atoll(fault_step);
 }
 
-namespace {
-
-// Sets requires_grad off on every parameter for its lifetime: the path
-// gradient differentiates log q(x) in x only.
-class ParametersFrozen {
- public:
-  explicit ParametersFrozen(std::vector<torch::Tensor> parameters) : parameters_(std::move(parameters)) {
-    for (auto& p : parameters_) p.requires_grad_(false);
-  }
-  ~ParametersFrozen() {
-    for (auto& p : parameters_) p.requires_grad_(true);
-  }
-  ParametersFrozen(const ParametersFrozen&) = delete;
-  ParametersFrozen& operator=(const ParametersFrozen&) = delete;
-
- private:
-  std::vector<torch::Tensor> parameters_;
-};
-
-}  // namespace
-
-std::pair<torch::Tensor, torch::Tensor> Trainer::accumulate_gradients(const torch::Tensor& z) {
-  FlowSample sample = flow_->forward(z);
-  const torch::Tensor log_p = -action_(sample.x);
-  // Weighted by the global batch so that the sum over ranks is the gradient
-  // of the global-batch loss, also for uneven shards.
-  const double global_batch = static_cast<double>(config_.train.batch_size);
-  const torch::Tensor loss = (sample.log_q - log_p).sum() / global_batch;
-  const torch::Tensor log_w = (log_p - sample.log_q).detach();
-  if (config_.train.estimator == GradientEstimator::Reparam) {
-    loss.backward();
-    return {loss.detach(), log_w};
-  }
-  // Path gradient (Vaitl et al. 2022): d/dtheta of (log q_theta' - log p)(x_theta)
-  // with theta' held fixed, i.e. the gradient g of log q - log p in x,
-  // pushed back through the sample x = f_theta(z). The score term, zero in
-  // expectation, is left out.
-  const torch::Tensor x = sample.x.detach().requires_grad_(true);
-  torch::Tensor g;
-  {
-    const ParametersFrozen frozen(flow_->parameters());
-    const torch::Tensor objective = (flow_->log_q(x) + action_(x)).sum();
-    g = torch::autograd::grad({objective}, {x})[0];
-  }
-  ((sample.x * g).sum() / global_batch).backward();
-  return {loss.detach(), log_w};
-}
-
 void Trainer::clip_gradients() {
   if (config_.train.grad_clip <= 0) return;
   torch::NoGradGuard no_grad;
@@ -154,9 +107,14 @@ StepMetrics Trainer::step(StopRequest local_stop) {
     keys[i] = stream_key(config_.train.seed, StreamPurpose::Training, static_cast<uint64_t>(metrics.step),
                          static_cast<uint64_t>(shard_.begin + i));
   }
-  const auto [loss, log_w] = accumulate_gradients(flow_->prior().draw(keys, options_));
+  // Weighted by the global batch so that the sum over ranks is the gradient
+  // of the global-batch loss, also for uneven shards.
+  const ReverseKlBatch batch =
+      accumulate_reverse_kl_gradients(flow_, action_, flow_->prior().draw(keys, options_), config_.train.estimator,
+                                      static_cast<double>(config_.train.batch_size));
+  const torch::Tensor& log_w = batch.log_w;
 
-  const double local_loss = loss.item<double>();
+  const double local_loss = batch.loss.item<double>();
   const bool local_bad = !std::isfinite(local_loss) || !sync_->gradients_finite();
   // Stop requests ride along in the step's sum allreduce: no extra message.
   std::vector<double> extra{local_loss, local_bad ? 1.0 : 0.0, local_stop == StopRequest::Signal ? 1.0 : 0.0,
@@ -184,8 +142,8 @@ StepMetrics Trainer::step(StopRequest local_stop) {
   }
   steps_done_ = metrics.step;
   if (steps_done_ % config_.train.check_every == 0) verify_ranks_agree();
-  metrics.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   if (config_.train.eval_every > 0 && steps_done_ % config_.train.eval_every == 0) evaluate(metrics);
+  metrics.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   return metrics;
 }
 

@@ -20,7 +20,7 @@ struct StepMetrics {
   int64_t step = 0;     // 1-based index of the step just taken
   double loss = 0;      // mean(log q - log p) over the global batch
   double ess = 0;       // ESS of the global batch
-  double seconds = 0;   // wall time of the step on this rank (held-out evaluation excluded)
+  double seconds = 0;   // wall time of the step on this rank, held-out evaluation included
   bool skipped = false; // non-finite loss or gradient on some rank
   double lr = 0;        // learning rate of the step
   double eval_ess = std::nan("");         // held-out ESS after the step (NaN: not evaluated)
@@ -64,9 +64,6 @@ class Trainer {
 
  private:
   void check_same_architecture() const;
-  // Gradients of this rank's share of the loss (train.estimator) in the
-  // parameters' .grad; returns the share's loss and log weights. Local.
-  std::pair<torch::Tensor, torch::Tensor> accumulate_gradients(const torch::Tensor& z);
   // Rescales the (summed) gradients to norm train.grad_clip if above. Local.
   void clip_gradients();
   void evaluate(StepMetrics& metrics);

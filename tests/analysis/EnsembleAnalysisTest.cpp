@@ -271,9 +271,10 @@ TEST(EnsembleAnalysis, HmcEnsembleWithSeveralChains) {
   EXPECT_NEAR(chi2.chain.value, chi2.reweighted.value, 1e-12);
   EXPECT_TRUE(std::isnan(a.scalar("log_z").estimate.reweighted.value));
   const bool noted = std::any_of(a.notes.begin(), a.notes.end(), [](const std::string& note) {
-    return note.find("concatenated") != std::string::npos;
+    return note.find("analyses them as replicas") != std::string::npos;
   });
   EXPECT_TRUE(noted);
+  EXPECT_EQ(a.replica_lengths, (std::vector<std::size_t>{500, 500}));
 }
 
 std::string config_error_of(const std::string& path) {

@@ -199,3 +199,40 @@ TEST(GammaMethod, WindowOfTooShortChainStopsNearNOverESquared) {
 
 }  // namespace
 }  // namespace flowlat
+
+namespace flowlat {
+namespace {
+
+// R independent AR(1) replicas (each started in equilibrium) analysed
+// together: tau_int and the error of the mean match the exact values, and
+// the lags never cross from one replicum into the next (concatenating
+// replicas of a process with a nonzero mean per replicum would show it).
+TEST(GammaMethod, SeveralReplicasMatchTheExactAr1TauInt) {
+  const double rho = 0.8, tau_exact = (1.0 + rho) / (2.0 * (1.0 - rho));
+  const std::size_t replicas = 16, length = 20000;
+  std::vector<double> all;
+  std::vector<std::size_t> lengths;
+  for (std::size_t r = 0; r < replicas; ++r) {
+    const std::vector<double> x = ar1_series(rho, length, 1000 + r);
+    all.insert(all.end(), x.begin(), x.end());
+    lengths.push_back(length);
+  }
+  const auto identity = [](const std::vector<double>& m) { return m[0]; };
+  const GammaMethodResult r = gamma_method({all}, identity, lengths);
+  const double error_exact = std::sqrt(2.0 * tau_exact / static_cast<double>(all.size()));
+  std::printf("[ info     ] %zu replicas: tau_int = %.4f +- %.4f (exact %.4f), error %.6g (exact %.6g)\n", replicas,
+              r.tau_int, r.tau_int_error, tau_exact, r.error, error_exact);
+  EXPECT_NEAR(r.tau_int, tau_exact, 3.0 * r.tau_int_error);
+  EXPECT_NEAR(r.error, error_exact, 0.1 * error_exact);
+  EXPECT_NEAR(r.value, 0.0, 4.0 * error_exact);
+
+  // Replicas of unequal length are allowed.
+  const GammaMethodResult unequal =
+      gamma_method({std::vector<double>(all.begin(), all.begin() + 30000)}, identity, {10000, 20000});
+  EXPECT_NEAR(unequal.tau_int, tau_exact, 4.0 * unequal.tau_int_error);
+  EXPECT_THROW(gamma_method({all}, identity, std::vector<std::size_t>{length}), std::invalid_argument);  // lengths do not add up
+  EXPECT_THROW(gamma_method({all}, identity, std::vector<std::size_t>{all.size() - 1, 1}), std::invalid_argument);
+}
+
+}  // namespace
+}  // namespace flowlat

@@ -292,6 +292,7 @@ void check_hmc_ensembles(const std::string& path_a, const std::string& path_b) {
     EXPECT_EQ(r->source(), "hmc");
     EXPECT_EQ(r->attribute_int64("n_chains"), 4);
     EXPECT_EQ(r->attribute_int64("chain_length"), 30);
+    EXPECT_EQ(r->attribute_string(ensemble::kChainLayout), "interleaved");
     EXPECT_TRUE(r->has_chain());
   }
   const std::vector<double> configs = a.read_configs(0, n);
@@ -311,8 +312,8 @@ void check_hmc_ensembles(const std::string& path_a, const std::string& path_b) {
   for (int64_t i = 0; i < n; ++i) {
     EXPECT_EQ(state[i], i);
     n_accepted += accepted[i];
-    if (i % 30 == 0) continue;  // a chain's first row follows another chain
-    const bool same = torch::equal(phi[i], phi[i - 1]);
+    if (i < 4) continue;  // rows are interleaved, s * n_chains + c: a chain's previous row is 4 back
+    const bool same = torch::equal(phi[i], phi[i - 4]);
     EXPECT_EQ(same, accepted[i] == 0) << "row " << i;
     rejections_checked += accepted[i] == 0;
   }
@@ -322,8 +323,8 @@ void check_hmc_ensembles(const std::string& path_a, const std::string& path_b) {
 
 // The real binary, parameters from the YAML's hmc: section and --set:
 // `flowlat hmc` on 2 ranks x 2 chains and on 1 rank x 4
-// chains writes the same ensemble (chain c is rows [c n, (c + 1) n) either
-// way), in the ensemble format: log_w = 0, log_p = -S(configs), the chain
+// chains writes the same ensemble (chain c's trajectory s is row s * 4 + c either
+// way, interleaved: row s * 4 + c), in the ensemble format: log_w = 0, log_p = -S(configs), the chain
 // holding its field on a rejection, /mcmc/state the row index.
 TEST(HmcCommand, WritesTheSameEnsembleOnAnyNumberOfRanks) {
   namespace fs = std::filesystem;

@@ -57,18 +57,29 @@ void expect_within(const testing::ValueError& e, double exact, double max_error,
   EXPECT_NEAR(e.value, exact, 3.0 * e.error) << what;
 }
 
+// A free-field (lambda = 0) input in `dir` with the given sections; returns its path.
+std::string free_field_input(const std::string& dir, const std::string& shape, const std::string& m2,
+                             const std::string& flow, const std::string& train, const std::string& precision,
+                             const std::string& sample) {
+  const std::string config = dir + "/free.yaml";
+  testing::write_text(config, "lattice: {shape: " + shape + "}\n"
+                              "action:  {kind: phi4, m2: " + m2 + ", lambda: 0.0}\n"
+                              "flow:    " + flow + "\n"
+                              "train:   " + train + "\n"
+                              "run:     {output_dir: " + dir + "/run, device: cpu, precision: " + precision +
+                              ", threads_per_rank: 1}\n"
+                              "sample:  " + sample + "\n");
+  return config;
+}
+
 // Train (1 rank), sample (2 ranks), analyze: 4x4, m2 = 1, a 4-layer flow.
 TEST(ExactFreeField, TrainedFlowReproducesLogZChi2AndAction) {
   const double m2 = 1.0;
   const std::string dir = testing::scratch_directory("exact_free_field");
-  const std::string config = dir + "/free.yaml";
-  testing::write_text(config,
-                      "lattice: {shape: [4, 4]}\n"
-                      "action:  {kind: phi4, m2: 1.0, lambda: 0.0}\n"
-                      "flow:    {n_layers: 4, hidden_channels: [8], kernel_size: 3, final_tanh: true}\n"
-                      "train:   {steps: 400, batch_size: 64, lr: 3.0e-3, seed: 11, log_every: 100}\n"
-                      "run:     {output_dir: " + dir + "/run, device: cpu, precision: float32, threads_per_rank: 1}\n"
-                      "sample:  {n_configs: 16384, batch_size: 1024, seed: 12}\n");
+  const std::string config = free_field_input(
+      dir, "[4, 4]", "1.0", "{n_layers: 4, hidden_channels: [8], kernel_size: 3, final_tanh: true}",
+      "{steps: 400, batch_size: 64, lr: 3.0e-3, seed: 11, log_every: 100}", "float32",
+      "{n_configs: 16384, batch_size: 1024, seed: 12}");
   testing::run_flowlat_ok("train " + config);
   testing::run_flowlat_ok("sample " + config, 2);
   if (HasFailure()) return;
@@ -85,6 +96,32 @@ TEST(ExactFreeField, TrainedFlowReproducesLogZChi2AndAction) {
   expect_within(testing::estimate(analysis, "chi2", "chain"), 1.0 / (2.0 * m2), 0.04, "chi2 (chain)");
   expect_within(testing::estimate(analysis, "action_density", "reweighted"), 0.5, 0.006, "<S>/V (reweighted)");
   expect_within(testing::estimate(analysis, "action_density", "chain"), 0.5, 0.008, "<S>/V (chain)");
+}
+
+// The Fourier layer alone is the exact flow of the free field: started from
+// a wrong mass (m^2 = 2 for m2 = 0.5) and trained, its held-out ESS must
+// exceed 0.99 and log Z must be the closed form within its (small) error.
+TEST(ExactFreeField, TrainedFourierLayerBecomesExact) {
+  const double m2 = 0.5;
+  const std::string dir = testing::scratch_directory("fourier_free_field");
+  const std::string config = free_field_input(
+      dir, "[8, 8]", "0.5", "{n_layers: 0, fourier_layer: diagonal, fourier_mass2: 2.0}",
+      "{steps: 300, batch_size: 256, lr: 2.0e-2, seed: 5, log_every: 100, lr_schedule: cosine, eval_every: 300, "
+      "eval_size: 8192}",
+      "float64", "{n_configs: 16384, batch_size: 4096, seed: 6}");
+  const std::string trained = testing::run_flowlat_ok("train " + config, 2);
+  const size_t at = trained.find("best held-out ESS ");
+  ASSERT_NE(at, std::string::npos) << trained;
+  const double held_out = std::stod(trained.substr(at + 18));
+  std::printf("[ info     ] held-out ESS after training: %.5f\n", held_out);
+  EXPECT_GT(held_out, 0.99);
+  testing::run_flowlat_ok("sample " + config + " --model " + dir + "/run/model_best.pt", 2);
+  if (HasFailure()) return;
+  const nlohmann::json analysis = testing::analyze_json(dir + "/run/ensemble.h5");
+  EXPECT_GT(analysis.at("ess").get<double>(), 0.99);
+  expect_within(testing::estimate(analysis, "log_z", "reweighted"), exact_free_log_z({8, 8}, m2), 0.002,
+                "log Z (Fourier layer)");
+  expect_within(testing::estimate(analysis, "chi2", "reweighted"), 1.0 / (2.0 * m2), 0.05, "chi2 (Fourier layer)");
 }
 
 }  // namespace

@@ -1,10 +1,12 @@
 // The jobscripts in jobscripts/ under a real single-node SLURM: the whole
-// pipeline (train -> sample -> analyze, chained with afterok) completes, and
-// a training job sent SIGUSR1 mid-run checkpoints, requeues itself and ends
-// with the same parameters as an uninterrupted run.
+// pipeline (train -> sample -> analyze, chained with afterok) completes; a
+// training job sent SIGUSR1 mid-run checkpoints, requeues itself and ends
+// with the same parameters as an uninterrupted run; the critical-line study
+// runs as arrays over L with its dependencies and writes its table.
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <filesystem>
 #include <memory>
 #include <thread>
@@ -106,6 +108,47 @@ TEST_F(Jobscripts, TrainingSentUsr1CheckpointsRequeuesAndFinishesExactly) {
   const auto uninterrupted = parameters_of(reference_config, reference_dir + "/run/model.pt");
   ASSERT_EQ(resumed.size(), uninterrupted.size());
   for (size_t i = 0; i < resumed.size(); ++i) EXPECT_TRUE(torch::equal(resumed[i], uninterrupted[i])) << i;
+}
+
+
+// The critical-line study at a tiny size under the real scheduler: HMC and
+// sampling as arrays over L, training chained L to L (the second size
+// starts from the first one's best model), analysis per L after its
+// sampling, then the table; every job completes and the table has a row
+// per L with the flow checked against HMC.
+TEST_F(Jobscripts, CriticalLineStudyRunsAsArraysWithDependencies) {
+  const std::string dir = scratch_directory("slurm_critical");
+  for (const std::string size : {"4", "6"}) {
+    write_text(dir + "/phi4_L" + size + ".yaml",
+               "lattice: {shape: [" + size + ", " + size + "]}\n"
+               "action:  {kind: phi4, m2: -4.0, lambda: 6.0}\n"
+               "flow:    {n_layers: 2, hidden_channels: [4], coupling: spline, fourier_layer: diagonal, "
+               "equivariance: z2}\n"
+               "train:   {steps: 20, batch_size: 32, seed: 3, log_every: 10, eval_every: 10, eval_size: 128}\n"
+               "run:     {device: cpu, precision: float64, threads_per_rank: 1}\n"
+               "sample:  {n_configs: 512, batch_size: 128}\n"
+               "hmc:     {n_trajectories: 60, n_thermalization: 40, tune: auto, tune_trajectories: 20, n_chains: 2}\n");
+  }
+  const CommandResult submitted =
+      submit("STUDY_SIZES='4 6' STUDY_CONFIGS=" + dir + " SBATCH_EXTRA='" + kSmallAllocation + " --output=" + dir +
+             "/%x-%A_%a.out' bash jobscripts/submit_critical_line.sh " + dir + "/study");
+  ASSERT_EQ(submitted.exit_code, 0) << submitted.output;
+  ASSERT_TRUE(cluster_->wait_until_idle(300)) << cluster_->run("squeue; tail -n 30 " + dir + "/*.out").output;
+  const std::string jobs = cluster_->run("squeue -h -t all -o '%j %T'").output;
+  for (const std::string name : {"critical-hmc", "critical-train", "critical-sample", "critical-analyze",
+                                 "critical-table"}) {
+    EXPECT_NE(jobs.find(name + " COMPLETED"), std::string::npos) << name << "\n" << jobs;
+  }
+  EXPECT_EQ(jobs.find("FAILED"), std::string::npos) << jobs;
+  EXPECT_EQ(EnsembleReader(dir + "/study/L6/hmc/hmc.h5").n_written(), 4 * 60);
+  EXPECT_EQ(EnsembleReader(dir + "/study/L6/flow/ensemble.h5").n_written(), 512);
+  // Transfer: L = 6 started from L = 4's best model.
+  EXPECT_EQ(load_config(dir + "/study/L6/flow/config.yaml").train.init_from, dir + "/study/L4/flow/model_best.pt");
+  const std::string table = read_text(dir + "/study/table.csv");
+  EXPECT_EQ(std::count(table.begin(), table.end(), '\n'), 3) << table;
+  EXPECT_NE(table.find("\n4,6,"), std::string::npos) << table;
+  EXPECT_NE(table.find("\n6,6,"), std::string::npos) << table;
+  EXPECT_TRUE(fs::exists(dir + "/study/cost.png"));
 }
 
 }  // namespace
