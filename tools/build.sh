@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Configure and build flowlat (Release) into build/. Used by test.sh and
-# quickstart.sh; extra arguments go to cmake's configure step.
+# quickstart.sh; extra arguments go to cmake's configure step; FLOWLAT_WERROR=ON
+# (as CI sets it) makes every compiler warning an error.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-cmake -S . -B build -DCMAKE_BUILD_TYPE=Release "$@" >/dev/null
+cmake -S . -B build -DCMAKE_BUILD_TYPE=Release -DFLOWLAT_WERROR="${FLOWLAT_WERROR:-OFF}" "$@" >/dev/null
 cmake --build build -j"$(nproc)"
