@@ -8,6 +8,7 @@
 #include <sstream>
 
 #include "config/Config.hpp"
+#include "config/ConfigErrorOf.hpp"
 #include "config/ConfigDiff.hpp"
 #include "config/ConfigError.hpp"
 #include "config/ConfigKeys.hpp"
@@ -17,14 +18,7 @@ namespace {
 
 const std::string kMinimal = "lattice: {shape: [8, 8]}\naction: {kind: phi4, m2: -4.0, lambda: 8.0}\n";
 
-std::string error_of(const std::string& yaml, const std::vector<std::string>& overrides = {}) {
-  try {
-    parse_config(yaml, "cfg.yaml", overrides);
-  } catch (const ConfigError& e) {
-    return e.what();
-  }
-  return "(no error)";
-}
+using testing::error_of;
 
 TEST(ConfigKeys, EveryKeyIsInTheResolvedYamlAndReadsBack) {
   const Config config = parse_config(kMinimal, "cfg.yaml");

@@ -4,6 +4,7 @@
 #include <filesystem>
 
 #include "config/Config.hpp"
+#include "config/ConfigErrorOf.hpp"
 #include "config/ConfigError.hpp"
 
 namespace flowlat {
@@ -16,14 +17,7 @@ const std::string kValid =
     "train:   {steps: 2500, batch_size: 64, lr: 1.0e-3, seed: 1234, log_every: 100}\n"
     "run:     {output_dir: runs/phi4_L8, device: auto, precision: float32, threads_per_rank: 1}\n";
 
-std::string error_of(const std::string& yaml, const std::vector<std::string>& overrides = {}) {
-  try {
-    parse_config(yaml, "cfg.yaml", overrides);
-  } catch (const ConfigError& e) {
-    return e.what();
-  }
-  return "(no error)";
-}
+using testing::error_of;
 
 TEST(Config, ParsesTheIssueExampleAndFillsDefaults) {
   const Config c = parse_config(kValid, "cfg.yaml");
