@@ -204,22 +204,16 @@ void commit_round(EnsembleWriter& writer, HmcSampler& sampler, int64_t kept, con
   writer.commit(kept * total_chains);
 }
 
-// The agreed stop request of all ranks (signal over wall time). Collective.
-StopRequest agreed_stop(StopRequest local, const Communicator& comm) {
-  return static_cast<StopRequest>(static_cast<int>(comm.max(static_cast<double>(local))));
-}
-
 // The measured trajectories from kept trajectory `first_kept` on, written
 // round by round. Throws CollectiveError(StoppedResumable) when stopped.
 // Collective.
 TrajectoryTotals run_and_write(const Config& config, HmcSampler& sampler, EnsembleWriter& writer,
                                int64_t first_kept, const TrajectoryTotals& before, const std::string& path,
-                               const Communicator& comm) {
+                               const StopMonitor& monitor, const Communicator& comm) {
   const HmcConfig& hmc = config.hmc;
   const int64_t n = kept_per_chain(hmc), chains = sampler.n_chains(), total_chains = writer.layout().chain_states;
   const int64_t per_round = std::clamp<int64_t>(kRowsPerRound / chains, 1, n);
   const int64_t report_every = std::max<int64_t>(1, (n / per_round) / 10);
-  const StopMonitor monitor(config.run.max_walltime.seconds);
   TrajectoryTotals totals;
   TrajectoryTotals global = before;
   double last_round_seconds = 0;
@@ -317,6 +311,9 @@ void print_observables(const std::string& path, const Communicator& comm) {
 
 void run_hmc(const Config& config, const Communicator& comm, const HmcOptions& options) {
   const auto start = Clock::now();
+  // Handlers from the start: a signal during thermalisation stops the job
+  // after its first committed round instead of killing it.
+  const StopMonitor monitor(config.run.max_walltime.seconds);
   configure_threads(config.run.threads_per_rank);
   const std::string path = output_path(config, options);
   const NodeLayout node = NodeLayout::of(comm);
@@ -354,7 +351,7 @@ void run_hmc(const Config& config, const Communicator& comm, const HmcOptions& o
     thermalize(config, sampler, *writer, comm);
     commit_round(*writer, sampler, 0, before);
   }
-  const TrajectoryTotals totals = run_and_write(config, sampler, *writer, first_kept, before, path, comm);
+  const TrajectoryTotals totals = run_and_write(config, sampler, *writer, first_kept, before, path, monitor, comm);
   write_summary(*writer, sampler, config.hmc, totals);
   writer->close();
   print_summary(totals, seconds_since(start), path, total_chains * kept_per_chain(config.hmc), comm);

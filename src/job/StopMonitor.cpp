@@ -62,4 +62,8 @@ std::string describe_stop(StopRequest request, double max_walltime_seconds) {
   return name.empty() ? "a signal (on another rank)" : "signal " + name;
 }
 
+StopRequest agreed_stop(StopRequest local, const Communicator& comm) {
+  return static_cast<StopRequest>(static_cast<int>(comm.max(static_cast<double>(local))));
+}
+
 }  // namespace flowlat

@@ -8,6 +8,8 @@
 #include <chrono>
 #include <string>
 
+#include "parallel/Communicator.hpp"
+
 namespace flowlat {
 
 enum class StopRequest { None = 0, WallTime = 1, Signal = 2 };  // ordered: max() of ranks wins
@@ -35,6 +37,10 @@ class StopMonitor {
   std::chrono::steady_clock::time_point start_;
   struct sigaction previous_[3];
 };
+
+// The stop all ranks agree on: the most urgent of their requests (Signal
+// over WallTime over None). Collective.
+StopRequest agreed_stop(StopRequest local, const Communicator& comm);
 
 // Describes an agreed stop for messages: "signal SIGTERM", "run.max_walltime (... s)".
 std::string describe_stop(StopRequest request, double max_walltime_seconds);

@@ -48,11 +48,6 @@ void check_resumable(const std::string& path, const Config& config) {
   throw ConfigError(message);
 }
 
-// The strongest stop request of any rank (signal over wall time). Collective.
-StopRequest agreed_stop(StopRequest local, const Communicator& comm) {
-  return static_cast<StopRequest>(static_cast<int>(comm.max(static_cast<double>(local))));
-}
-
 // A new ensemble file with its provenance attributes, or the partly
 // written one to continue. Collective.
 std::unique_ptr<EnsembleWriter> open_ensemble(const Config& config, const SampleOptions& options,
