@@ -5,8 +5,8 @@
 namespace flowlat {
 namespace {
 
-constexpr double kMinBinFraction = 1e-3;  // of the interval [-B, B]
-constexpr double kMinDerivative = 1e-3;
+constexpr double kMinBinFraction = kSplineMinBinFraction;
+constexpr double kMinDerivative = kSplineMinDerivative;
 
 // Knot positions [..., K + 1] from raw bin sizes [..., K]: -B, ..., B exactly.
 torch::Tensor knots(const torch::Tensor& raw, int64_t bins, double bound) {

@@ -32,6 +32,10 @@ struct SplineResult {
 SplineResult rational_quadratic_spline(const torch::Tensor& x, const torch::Tensor& params, int64_t bins,
                                        double bound, SplineDirection direction);
 
+// Smallest bin size (a fraction of 2B) and smallest inner derivative.
+inline constexpr double kSplineMinBinFraction = 1e-3;
+inline constexpr double kSplineMinDerivative = 1e-3;
+
 // Number of parameters of one spline of `bins` bins. Local.
 inline int64_t spline_parameter_count(int64_t bins) { return 3 * bins - 1; }
 

@@ -1,5 +1,6 @@
 #include "flow/SplineCoupling.hpp"
 
+#include "flow/FusedSpline.hpp"
 #include "flow/RationalQuadraticSpline.hpp"
 
 namespace flowlat {
@@ -27,7 +28,10 @@ SplineCouplingImpl::SplineCouplingImpl(const Lattice& lattice, int parity, torch
 
 CouplingResult SplineCouplingImpl::apply(const torch::Tensor& x, SplineDirection direction) {
   const torch::Tensor params = coupling_net_.outputs(x, kernel_);  // [B, Va, 3K - 1]
-  const SplineResult out = rational_quadratic_spline(coupling_net_.active(x), params, bins_, bound_, direction);
+  const torch::Tensor active = coupling_net_.active(x);
+  const SplineResult out = resolve_coupling_kernel(kernel_, x.device()) == CouplingKernel::Fused
+                               ? fused_rational_quadratic_spline(active, params, bins_, bound_, direction)
+                               : rational_quadratic_spline(active, params, bins_, bound_, direction);
   return {coupling_net_.with_active(x, out.y), out.log_det.to(torch::kFloat64).sum(1)};
 }
 

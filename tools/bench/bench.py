@@ -40,13 +40,18 @@ import torch  # noqa: E402
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 TUNABLES = "glibc.malloc.mmap_threshold=33554432:glibc.malloc.trim_threshold=1073741824"
 
-# name, L, batch, dtype, train steps, sample configs, sample batch
+# name, L, batch, dtype, train steps, sample configs, sample batch, recipe
 CONFIGS = [
-    ("tutorial float32", 8, 64, "float32", 200, 16384, 1024),
-    ("tutorial float64", 8, 64, "float64", 200, 4096, 1024),
-    ("L=32 b=256 float32", 32, 256, "float32", 12, 2048, 256),
+    ("tutorial float32", 8, 64, "float32", 200, 16384, 1024, "tutorial"),
+    ("tutorial float64", 8, 64, "float64", 200, 4096, 1024, "tutorial"),
+    ("L=32 b=256 float32", 32, 256, "float32", 12, 2048, 256, "tutorial"),
+    ("best recipe float32", 8, 64, "float32", 200, 16384, 1024, "best"),
 ]
 LAYERS, HIDDEN, KERNEL = 16, [8, 8], 3
+# flowlat's input and the depth the tutorial's code gets: the best recipe
+# (Fourier layer, 4 Z2-equivariant spline couplings) is raced against the
+# tutorial's affine network at the same depth, 4 coupling layers.
+RECIPES = {"tutorial": ("input/phi4_L8.yaml", LAYERS), "best": ("input/phi4_L8_best.yaml", 4)}
 
 
 def rss_of(cmd, env):
@@ -84,9 +89,9 @@ def gemm_gflops(dtype, threads):
 
 
 def flowlat_run(flowlat, work, cfg, threads, env):
-    name, L, batch, dtype, steps, n_configs, sample_batch = cfg
+    name, L, batch, dtype, steps, n_configs, sample_batch, recipe = cfg
     out_dir = os.path.join(work, "flowlat")
-    common = ["input/phi4_L8.yaml", "--force", "--set", f"run.output_dir={out_dir}",
+    common = [RECIPES[recipe][0], "--force", "--set", f"run.output_dir={out_dir}",
               "--set", f"lattice.shape=[{L}, {L}]", "--set", "run.device=cpu",
               "--set", f"run.precision={dtype}", "--set", f"run.threads_per_rank={threads}"]
     _, train_rss = rss_of([flowlat, "train"] + common + [
@@ -103,10 +108,10 @@ def flowlat_run(flowlat, work, cfg, threads, env):
 
 
 def baseline_run(python, cfg, threads, env):
-    name, L, batch, dtype, steps, n_configs, sample_batch = cfg
+    name, L, batch, dtype, steps, n_configs, sample_batch, recipe = cfg
     warmup = max(1, steps // 10)
     out, rss = rss_of([python, os.path.join(ROOT, "tools", "bench", "tutorial_baseline.py"),
-                       "--L", str(L), "--batch", str(batch), "--dtype", dtype, "--threads", str(threads),
+                       "--layers", str(RECIPES[recipe][1]), "--L", str(L), "--batch", str(batch), "--dtype", dtype, "--threads", str(threads),
                        "--train-steps", str(steps - warmup), "--warmup-steps", str(warmup),
                        "--sample-configs", str(n_configs), "--sample-batch", str(sample_batch)], env)
     result = json.loads(out.strip().splitlines()[-1])
@@ -157,7 +162,7 @@ def race(args, flowlat, python, work):
         if args.only and args.only not in cfg[0]:
             continue
         if args.quick:
-            cfg = cfg[:4] + (max(4, cfg[4] // 4), max(cfg[6], cfg[5] // 4), cfg[6])
+            cfg = cfg[:4] + (max(4, cfg[4] // 4), max(cfg[6], cfg[5] // 4)) + cfg[6:]
         mine, theirs = [], []
         for rep in range(args.repeats):
             # Alternate who goes first: slow drifts of a shared host hit both.
@@ -184,6 +189,10 @@ def print_table(rows, gemm, threads):
         peak = gemm[dtype]
         print(f"{name:20s} {'train ms/step':24s} {fl_ms:10.2f} {tu_ms:10.2f} {tu_ms / fl_ms:6.2f}x")
         print(f"{'':20s} {'sample configs/s':24s} {fl_cs:10.0f} {tu_cs:10.0f} {fl_cs / tu_cs:6.2f}x")
+        if cfg[7] != "tutorial":  # different networks: no common FLOP count
+            print(f"{'':20s} {'peak RSS MB':24s} {median_of(mine, 'rss_mb'):10.0f} "
+                  f"{median_of(theirs, 'rss_mb'):10.0f}")
+            continue
         print(f"{'':20s} {'train GFLOP/s':24s} {fl_gf:10.2f} {tu_gf:10.2f}")
         print(f"{'':20s} {'  % of one-core GEMM':24s} {100 * fl_gf / peak:9.1f}% {100 * tu_gf / peak:9.1f}%")
         fl_sg, tu_sg = flops * fl_cs / 1e9, flops * tu_cs / 1e9   # sampling: forward only
