@@ -14,6 +14,8 @@
 namespace flowlat {
 
 enum class DeviceKind { Cpu, Cuda, Auto };
+// More ranks on a node than GPUs they can see (run.gpu_sharing).
+enum class GpuSharing { Refuse, Allow };
 enum class Precision { Float32, Float64 };
 enum class ResumeMode { Never, Auto };  // run.resume: auto continues from the newest valid checkpoint
 // Molecular-dynamics integrator of one HMC trajectory.

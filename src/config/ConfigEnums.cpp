@@ -12,6 +12,13 @@ const std::vector<std::pair<const char*, DeviceKind>>& enum_names<DeviceKind>() 
 }
 
 template <>
+const std::vector<std::pair<const char*, GpuSharing>>& enum_names<GpuSharing>() {
+  static const std::vector<std::pair<const char*, GpuSharing>> names{{"refuse", GpuSharing::Refuse},
+                                                                     {"allow", GpuSharing::Allow}};
+  return names;
+}
+
+template <>
 const std::vector<std::pair<const char*, Precision>>& enum_names<Precision>() {
   static const std::vector<std::pair<const char*, Precision>> names{{"float32", Precision::Float32},
                                                                     {"float64", Precision::Float64}};

@@ -23,6 +23,8 @@ const std::vector<std::pair<const char*, E>>& enum_names();
 template <>
 const std::vector<std::pair<const char*, DeviceKind>>& enum_names<DeviceKind>();
 template <>
+const std::vector<std::pair<const char*, GpuSharing>>& enum_names<GpuSharing>();
+template <>
 const std::vector<std::pair<const char*, Precision>>& enum_names<Precision>();
 template <>
 const std::vector<std::pair<const char*, ResumeMode>>& enum_names<ResumeMode>();

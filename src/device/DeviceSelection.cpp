@@ -1,6 +1,11 @@
 #include "device/DeviceSelection.hpp"
 
+#include <ATen/Context.h>
+#include <c10/core/impl/DeviceGuardImplInterface.h>
+
 #include <stdexcept>
+
+#include "device/GpuAssignment.hpp"
 
 // OpenBLAS (Debian's libopenblas0-pthread) runs its own thread pool, sized
 // from the environment, not from at::set_num_threads: left alone it spins
@@ -10,16 +15,31 @@ extern "C" void openblas_set_num_threads(int) __attribute__((weak));
 
 namespace flowlat {
 
-torch::Device select_device(DeviceKind kind, const NodeLayout& node) {
-  const int local_rank = node.local_rank;
+torch::Device select_device(DeviceKind kind, const NodeLayout& node, GpuSharing sharing) {
   const bool have_cuda = torch::cuda::is_available();
   if (kind == DeviceKind::Cpu || (kind == DeviceKind::Auto && !have_cuda)) return torch::Device(torch::kCPU);
   if (!have_cuda) {
     throw std::runtime_error("run.device: cuda requested but LibTorch sees no CUDA device "
                              "(this build: " + std::string(TORCH_VERSION) + ")");
   }
-  const int64_t count = static_cast<int64_t>(torch::cuda::device_count());
-  return torch::Device(torch::kCUDA, static_cast<c10::DeviceIndex>(local_rank % count));
+  GpuLayout layout;
+  layout.visible_sets = node.tags;
+  layout.node_devices = static_cast<int>(torch::cuda::device_count());
+  const GpuChoice choice = assign_gpu(layout, node.local_rank, sharing);
+  const torch::Device device(torch::kCUDA, static_cast<c10::DeviceIndex>(choice.index));
+  // Once, for the whole process: every later CUDA call of this rank,
+  // LibTorch's and MPI's, runs on this device.
+  c10::impl::getDeviceGuardImpl(device.type())->setDevice(device);
+  return device;
+}
+
+void configure_determinism(bool deterministic) {
+  if (!torch::cuda::is_available()) return;
+  auto& context = at::globalContext();
+  context.setAllowTF32CuBLAS(!deterministic);
+  context.setAllowTF32CuDNN(!deterministic);
+  context.setDeterministicCuDNN(deterministic);
+  context.setBenchmarkCuDNN(false);
 }
 
 void configure_threads(int64_t threads_per_rank) {

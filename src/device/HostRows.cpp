@@ -3,13 +3,33 @@
 #include "device/DeviceSelection.hpp"
 
 namespace flowlat {
+namespace {
+
+// A host copy in `dtype`: from a device, an asynchronous copy into pinned
+// memory (the caller synchronises once for all of them).
+torch::Tensor to_host(const torch::Tensor& t, torch::Dtype dtype) {
+  if (t.device().is_cpu()) return t.to(dtype).contiguous();
+  torch::Tensor host = torch::empty(t.sizes(), t.options().device(torch::kCPU).dtype(dtype).pinned_memory(true));
+  host.copy_(t.to(dtype), /*non_blocking=*/true);
+  return host;
+}
+
+}  // namespace
 
 HostRows::HostRows(int64_t offset, const torch::Tensor& configs, const torch::Tensor& log_q,
                    const torch::Tensor& log_p, Precision precision)
     : offset_(offset),
-      configs_(configs.to(torch::kCPU, to_dtype(precision)).contiguous()),
-      log_q_(log_q.to(torch::kCPU, torch::kFloat64).contiguous()),
-      log_p_(log_p.to(torch::kCPU, torch::kFloat64).contiguous()) {}
+      configs_(to_host(configs, to_dtype(precision))),
+      log_q_(to_host(log_q, torch::kFloat64)),
+      log_p_(to_host(log_p, torch::kFloat64)) {
+  // Three copies in flight, one wait.
+  for (const torch::Tensor* t : {&configs, &log_q, &log_p}) {
+    if (t->is_cuda()) {
+      torch::cuda::synchronize(t->device().index());
+      break;
+    }
+  }
+}
 
 EnsembleRows HostRows::view() const {
   EnsembleRows rows;

@@ -2,7 +2,8 @@
 // A batch of ensemble rows copied to host memory in the layout the
 // ensemble file stores (EnsembleWriter::write_rows): configurations in the
 // given precision, float64 log q and log p. Keeps the copies alive while
-// the writer reads them.
+// the writer reads them. From a GPU the three copies run asynchronously
+// into pinned memory with one synchronisation.
 #include <torch/torch.h>
 
 #include "config/Config.hpp"

@@ -1,18 +1,27 @@
 #include "flow/FlowDevice.hpp"
 
+#include <cstdlib>
+
 #include "device/DeviceSelection.hpp"
+#include "device/GpuAssignment.hpp"
 #include "flow/ConvKernels.hpp"
+#include "flow/CouplingKernel.hpp"
 #include "parallel/CollectiveError.hpp"
 
 namespace flowlat {
 
 torch::Device prepare_flow_device(const RunConfig& run, const Communicator& comm) {
   configure_threads(run.threads_per_rank);
-  const NodeLayout node = NodeLayout::of(comm);
+  const NodeLayout node = NodeLayout::of(comm, visible_gpu_set());
   torch::Device device(torch::kCPU);
   run_collectively(comm, [&] {
     conv_kernels::select_from_environment();
-    device = select_device(run.device, node);
+    device = select_device(run.device, node, run.gpu_sharing);
+    configure_determinism(run.deterministic);
+    // A kernel the device cannot run is an input error, named before any work.
+    if (const char* kernel = std::getenv("FLOWLAT_COUPLING_KERNEL")) {
+      resolve_coupling_kernel(parse_coupling_kernel(kernel, "FLOWLAT_COUPLING_KERNEL"), device);
+    }
   });
   return device;
 }

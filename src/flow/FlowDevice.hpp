@@ -8,9 +8,11 @@
 
 namespace flowlat {
 
-// Threads, CPU kernels and device of this rank; every rank fails alike
-// (CollectiveError) if cuda is asked for and absent or the kernels named
-// by FLOWLAT_CPU_KERNELS are not available. Collective.
+// Threads, CPU kernels, device (made current) and GPU determinism of this
+// rank; every rank fails alike (CollectiveError) if cuda is asked for and
+// absent, the GPU layout is refused (run.gpu_sharing), the kernels named by
+// FLOWLAT_CPU_KERNELS are not available, or FLOWLAT_COUPLING_KERNEL names
+// one the device cannot run. Collective.
 torch::Device prepare_flow_device(const RunConfig& run, const Communicator& comm);
 
 // The instruction set of the CPU kernels this process runs ("avx512"). Local.

@@ -22,6 +22,7 @@
 #include "config/ConfigDiff.hpp"
 #include "config/ConfigError.hpp"
 #include "device/DeviceSelection.hpp"
+#include "device/GpuAssignment.hpp"
 #include "device/HostRows.hpp"
 #include "ensemble/EnsembleFormat.hpp"
 #include "ensemble/EnsembleReader.hpp"
@@ -316,13 +317,14 @@ void run_hmc(const Config& config, const Communicator& comm, const HmcOptions& o
   const StopMonitor monitor(config.run.max_walltime.seconds);
   configure_threads(config.run.threads_per_rank);
   const std::string path = output_path(config, options);
-  const NodeLayout node = NodeLayout::of(comm);
+  const NodeLayout node = NodeLayout::of(comm, visible_gpu_set());
   torch::Device device(torch::kCPU);
   HmcParameters p;
   run_collectively(comm, [&] {
     p = from_config(config.hmc);
     validate(p);
-    device = select_device(config.run.device, node);
+    device = select_device(config.run.device, node, config.run.gpu_sharing);
+    configure_determinism(config.run.deterministic);
   });
   print_run_header("hmc", config, comm, device.str(), "");
   const int64_t total_chains = p.n_chains_per_rank * comm.size();

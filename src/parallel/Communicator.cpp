@@ -72,12 +72,19 @@ void Communicator::abort_job(int exit_code) {
   std::abort();  // MPI_Abort does not return; keep the compiler sure of it.
 }
 
-NodeLayout NodeLayout::of(const Communicator& comm) {
+NodeLayout NodeLayout::of(const Communicator& comm, const std::string& tag) {
   MPI_Comm node;
   MPI_Comm_split_type(comm.handle(), MPI_COMM_TYPE_SHARED, 0, MPI_INFO_NULL, &node);
   NodeLayout layout;
   MPI_Comm_rank(node, &layout.local_rank);
   MPI_Comm_size(node, &layout.local_size);
+  const int length = static_cast<int>(tag.size());
+  std::vector<int> lengths(static_cast<size_t>(layout.local_size)), offsets(lengths.size(), 0);
+  MPI_Allgather(&length, 1, MPI_INT, lengths.data(), 1, MPI_INT, node);
+  for (size_t r = 1; r < lengths.size(); ++r) offsets[r] = offsets[r - 1] + lengths[r - 1];
+  std::string all(static_cast<size_t>(offsets.back() + lengths.back()), '\0');
+  MPI_Allgatherv(tag.data(), length, MPI_CHAR, all.data(), lengths.data(), offsets.data(), MPI_CHAR, node);
+  for (size_t r = 0; r < lengths.size(); ++r) layout.tags.push_back(all.substr(offsets[r], lengths[r]));
   MPI_Comm_free(&node);
   return layout;
 }

@@ -47,8 +47,11 @@ class Communicator {
 struct NodeLayout {
   int local_rank = 0;  // rank among the ranks on this node
   int local_size = 1;  // ranks on this node
-  // Splits `comm` by node once. Collective.
-  static NodeLayout of(const Communicator& comm);
+  // Every node-local rank's `tag`, in node-local rank order (device
+  // selection passes the GPUs a rank sees).
+  std::vector<std::string> tags;
+  // Splits `comm` by node once and gathers the tags. Collective.
+  static NodeLayout of(const Communicator& comm, const std::string& tag = "");
 };
 
 }  // namespace flowlat

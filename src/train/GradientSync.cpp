@@ -4,7 +4,9 @@
 #include <mpi-ext.h>
 #endif
 
+#include <cstdlib>
 #include <stdexcept>
+#include <string>
 
 namespace flowlat {
 
@@ -16,8 +18,13 @@ CudaAwareMpi detect_cuda_aware_mpi() {
 #endif
 }
 
-GradientSync::GradientSync(Communicator comm, std::vector<torch::Tensor> parameters)
-    : comm_(comm), parameters_(std::move(parameters)), cuda_aware_(detect_cuda_aware_mpi()) {}
+GradientStaging gradient_staging_from_environment() {
+  const char* value = std::getenv("FLOWLAT_GRADIENT_STAGING");
+  return value && std::string(value) == "host" ? GradientStaging::Host : GradientStaging::Auto;
+}
+
+GradientSync::GradientSync(Communicator comm, std::vector<torch::Tensor> parameters, GradientStaging staging)
+    : comm_(comm), parameters_(std::move(parameters)), cuda_aware_(detect_cuda_aware_mpi()), staging_(staging) {}
 
 namespace {
 MPI_Datatype mpi_type(const torch::Tensor& t) {
@@ -39,31 +46,45 @@ void GradientSync::broadcast_from_root(const std::vector<torch::Tensor>& buffers
   }
 }
 
-torch::Tensor GradientSync::flatten_gradients() const {
+torch::Tensor GradientSync::fused_gradients() const {
+  torch::NoGradGuard no_grad;
   std::vector<torch::Tensor> pieces;
   pieces.reserve(parameters_.size());
   for (const auto& p : parameters_) {
     pieces.push_back(p.grad().defined() ? p.grad().reshape(-1) : torch::zeros({p.numel()}, p.options()));
   }
-  return torch::cat(pieces);
+  return torch::cat(pieces).contiguous();
+}
+
+bool GradientSync::all_finite(const torch::Tensor& fused) {
+  torch::NoGradGuard no_grad;
+  return torch::isfinite(fused).all().item<bool>();
+}
+
+bool GradientSync::stages_through_host(const torch::Tensor& fused) const {
+  return staging_ == GradientStaging::Host || (fused.is_cuda() && cuda_aware_ == CudaAwareMpi::No);
 }
 
 void GradientSync::allreduce(torch::Tensor& fused) {
-  const bool stage = fused.is_cuda() && cuda_aware_ == CudaAwareMpi::No;
+  const bool stage = stages_through_host(fused);
   torch::Tensor buffer = fused;
   if (stage) {
-    buffer = torch::empty(fused.sizes(), fused.options().device(torch::kCPU).pinned_memory(true));
+    // A blocking copy into pinned memory: it waits for the stream that produced `fused`.
+    buffer = torch::empty(fused.sizes(), fused.options().device(torch::kCPU).pinned_memory(fused.is_cuda()));
     buffer.copy_(fused);
+  } else if (fused.is_cuda()) {
+    // CUDA-aware MPI reads device memory directly and knows nothing of
+    // LibTorch's streams: the kernels that wrote `fused` must be done.
+    torch::cuda::synchronize(fused.device().index());
   }
   MPI_Allreduce(MPI_IN_PLACE, buffer.data_ptr(), static_cast<int>(buffer.numel()), mpi_type(buffer), MPI_SUM,
                 comm_.handle());
   if (stage) fused.copy_(buffer);
 }
 
-void GradientSync::sum_gradients() {
+void GradientSync::sum_gradients(torch::Tensor fused) {
   if (comm_.size() == 1) return;
   torch::NoGradGuard no_grad;
-  torch::Tensor fused = flatten_gradients().contiguous();
   allreduce(fused);
   int64_t offset = 0;
   for (auto& p : parameters_) {
@@ -75,13 +96,6 @@ void GradientSync::sum_gradients() {
     }
     offset += p.numel();
   }
-}
-
-bool GradientSync::gradients_finite() const {
-  for (const auto& p : parameters_) {
-    if (p.grad().defined() && !torch::isfinite(p.grad()).all().item<bool>()) return false;
-  }
-  return true;
 }
 
 uint64_t GradientSync::parameter_checksum() const { return tensor_checksum(parameters_); }

@@ -64,11 +64,8 @@ int64_t Trainer::injected_fault_step(int rank) {
 void Trainer::clip_gradients() {
   if (config_.train.grad_clip <= 0) return;
   torch::NoGradGuard no_grad;
-  double squares = 0;
-  for (const auto& p : flow_->parameters()) {
-    if (p.grad().defined()) squares += p.grad().to(torch::kFloat64).pow(2).sum().item<double>();
-  }
-  const double norm = std::sqrt(squares);
+  // One device-to-host synchronisation: the norm of the fused gradient.
+  const double norm = sync_->fused_gradients().to(torch::kFloat64).norm().item<double>();
   if (norm <= config_.train.grad_clip) return;
   for (auto& p : flow_->parameters()) {
     if (p.grad().defined()) p.mutable_grad().mul_(config_.train.grad_clip / norm);
@@ -115,7 +112,9 @@ StepMetrics Trainer::step(StopRequest local_stop) {
   const torch::Tensor& log_w = batch.log_w;
 
   const double local_loss = batch.loss.item<double>();
-  const bool local_bad = !std::isfinite(local_loss) || !sync_->gradients_finite();
+  // One device-to-host synchronisation for every gradient: the fused buffer.
+  torch::Tensor fused_gradients = sync_->fused_gradients();
+  const bool local_bad = !std::isfinite(local_loss) || !GradientSync::all_finite(fused_gradients);
   // Stop requests ride along in the step's sum allreduce: no extra message.
   std::vector<double> extra{local_loss, local_bad ? 1.0 : 0.0, local_stop == StopRequest::Signal ? 1.0 : 0.0,
                             local_stop == StopRequest::WallTime ? 1.0 : 0.0};
@@ -136,7 +135,7 @@ StepMetrics Trainer::step(StopRequest local_stop) {
     }
   } else {
     consecutive_skips_ = 0;
-    sync_->sum_gradients();
+    sync_->sum_gradients(fused_gradients);
     clip_gradients();
     optimizer_->step();
   }

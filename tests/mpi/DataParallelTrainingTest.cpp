@@ -4,10 +4,12 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <cstdlib>
 
 #include "config/Config.hpp"
 #include "support/TestSupport.hpp"
 #include "train/EffectiveSampleSize.hpp"
+#include "train/GradientSync.hpp"
 #include "train/Trainer.hpp"
 
 namespace flowlat {
@@ -72,6 +74,27 @@ TEST_P(DataParallelTraining, MatchesOneProcessOnTheFullBatchAfterEveryStep) {
 
 INSTANTIATE_TEST_SUITE_P(GlobalBatchAndRecipe, DataParallelTraining,
                          ::testing::Combine(::testing::Values(12, 10), ::testing::Values(0, 1, 2)));
+
+// The staging path (gradients reduced through a separate host buffer, as
+// on GPUs without CUDA-aware MPI) forced on CPU tensors: the same steps.
+TEST(DataParallelTraining, StagingThroughHostMemoryMatchesOneProcess) {
+  const Config config = config_with_batch(10, kRecipes[1]);
+  const Communicator world = Communicator::world();
+  setenv("FLOWLAT_GRADIENT_STAGING", "host", 1);
+  Trainer parallel(config, world, torch::Device(torch::kCPU));
+  EXPECT_TRUE(GradientSync(world, {}).stages_through_host(torch::zeros({3})));
+  unsetenv("FLOWLAT_GRADIENT_STAGING");
+  EXPECT_FALSE(GradientSync(world, {}).stages_through_host(torch::zeros({3})));
+  std::unique_ptr<Trainer> reference;
+  if (world.is_root()) reference = std::make_unique<Trainer>(config, Communicator::self(), torch::Device(torch::kCPU));
+  for (int64_t step = 1; step <= config.train.steps; ++step) {
+    const StepMetrics got = parallel.step();
+    if (!world.is_root()) continue;
+    const StepMetrics expected = reference->step();
+    EXPECT_NEAR(got.loss, expected.loss, 1e-12 * std::abs(expected.loss)) << "step " << step;
+    EXPECT_LT(max_parameter_difference(parallel, *reference), 1e-12) << "step " << step;
+  }
+}
 
 TEST(DataParallelTraining, RanksHoldBitwiseIdenticalParameters) {
   const Config config = config_with_batch(12);

@@ -203,6 +203,8 @@ def parse_args(argv=None):
     p.add_argument("--kernel", type=int, default=3)
     p.add_argument("--dtype", choices=["float32", "float64"], default="float32")
     p.add_argument("--threads", type=int, default=1)
+    p.add_argument("--device", choices=["cpu", "cuda"], default="cpu",
+                   help="cuda: the tutorial's own GPU set-up (default tensor type on the GPU)")
     p.add_argument("--train-steps", type=int, default=200)
     p.add_argument("--warmup-steps", type=int, default=20)
     p.add_argument("--sample-configs", type=int, default=8192)
@@ -221,9 +223,12 @@ def parse_args(argv=None):
 
 
 def run(args):
-    global batch_size
+    global batch_size, torch_device
     torch.set_num_threads(args.threads)
     torch.set_default_dtype(torch.float32 if args.dtype == "float32" else torch.float64)
+    torch_device = args.device
+    if args.device == "cuda":  # as the tutorial does it
+        torch.set_default_tensor_type(torch.cuda.FloatTensor if args.dtype == "float32" else torch.cuda.DoubleTensor)
     torch.manual_seed(args.seed)
     batch_size = args.batch
 
@@ -260,6 +265,8 @@ def run(args):
             x, logq = apply_flow_to_prior(model['prior'], model['layers'], batch_size=b)
             _logp = -action(x)  # timed: the sampler also needs log p
             n_done += b
+    if args.device == "cuda":
+        torch.cuda.synchronize()
     sample_s = time.perf_counter() - t_start
 
     k = min(100, len(history['ess']))
@@ -269,6 +276,7 @@ def run(args):
         "batch": args.batch,
         "dtype": args.dtype,
         "threads": args.threads,
+        "device": args.device,
         "train_ms_per_step": train_total_ms / args.train_steps,
         "train_ms_per_step_median": statistics.median(step_ms),
         "sample_configs_per_s": args.sample_configs / sample_s,

@@ -1,0 +1,81 @@
+#!/usr/bin/env bash
+# The GPU checks (README: GPU runs), one script for a machine with an NVIDIA
+# GPU, the CUDA toolkit (LibTorch's CMake enables the CUDA language), a CUDA
+# LibTorch 2.x with the cxx11 ABI, and a python3 with a CUDA torch and h5py.
+# Sized for about 15 minutes on one GPU:
+#   0. build against the CUDA LibTorch (the configure line must say CUDA);
+#   1. CUDA against the CPU reference (coupling layers, values and gradients);
+#   2. one GPU, 1 rank vs 2 ranks, float64, deterministic: equal models;
+#   3. a checkpoint written on the GPU resumed on the CPU;
+#   4. run.deterministic: ensembles bitwise equal across rank counts;
+#   5. training ms/step and sampling configs/s against the tutorial's code.
+#
+#   LIBTORCH=/path/to/libtorch bash tools/gpu/check.sh
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+: "${LIBTORCH:?set LIBTORCH to the unpacked CUDA LibTorch (the folder holding share/cmake/Torch)}"
+PYTHON=${PYTHON:-python3}
+BUILD=${BUILD:-build-gpu}
+WORK=$BUILD/gpu-check
+JOBS=$(nproc)
+if [ "$(id -u)" -eq 0 ]; then export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1; fi
+MPIRUN=(mpirun --oversubscribe)
+FLOWLAT=$BUILD/flowlat
+failures=0
+step() { printf '\n== %s\n' "$*"; }
+check() { if "$@"; then echo "PASS"; else echo "FAIL: $*"; failures=$((failures + 1)); fi; }
+
+step "0. build"
+nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader || true
+mkdir -p "$BUILD"
+cmake -S . -B "$BUILD" -DCMAKE_PREFIX_PATH="$LIBTORCH" -DCMAKE_BUILD_TYPE=Release > "$BUILD/gpu-configure.log" 2>&1 \
+  || { tail -30 "$BUILD/gpu-configure.log"; exit 1; }
+grep "LibTorch" "$BUILD/gpu-configure.log"
+grep -q "LibTorch .*: CUDA" "$BUILD/gpu-configure.log" || { echo "FAIL: the LibTorch at $LIBTORCH is not a CUDA build"; exit 1; }
+make -C "$BUILD" -j"$JOBS" flowlat test_flow > "$BUILD/gpu-build.log" 2>&1 || { tail -30 "$BUILD/gpu-build.log"; exit 1; }
+rm -rf "$WORK" && mkdir -p "$WORK"
+
+step "1. CUDA against the CPU reference"
+check "$BUILD/test_flow" --gtest_filter='*Cuda*:FlowLayers.*'
+
+common=(--set lattice.shape=[8,8] --set train.steps=40 --set train.batch_size=64 --set train.log_every=40
+        --set run.precision=float64 --set run.device=cuda --set run.deterministic=true
+        --set sample.n_configs=4096 --set sample.batch_size=512)
+step "2. one GPU: 1 rank vs 2 ranks (run.gpu_sharing: allow), float64"
+"${MPIRUN[@]}" -np 1 "$FLOWLAT" train input/phi4_L8.yaml --force "${common[@]}" --set run.output_dir="$WORK/np1" > "$WORK/np1.log"
+"${MPIRUN[@]}" -np 2 "$FLOWLAT" train input/phi4_L8.yaml --force "${common[@]}" --set run.gpu_sharing=allow \
+  --set run.output_dir="$WORK/np2" > "$WORK/np2.log"
+check "$PYTHON" tools/gpu/compare.py models "$WORK/np1/model.pt" "$WORK/np2/model.pt" 1e-10
+
+step "3. checkpoint written on the GPU, resumed on the CPU"
+"${MPIRUN[@]}" -np 1 "$FLOWLAT" train input/phi4_L8.yaml --force "${common[@]}" --set train.steps=20 \
+  --set train.checkpoint_every=20 --set run.output_dir="$WORK/moved" > "$WORK/moved1.log"
+"${MPIRUN[@]}" -np 1 "$FLOWLAT" train input/phi4_L8.yaml --resume "${common[@]}" --set run.device=cpu \
+  --set run.output_dir="$WORK/moved" > "$WORK/moved2.log"
+check "$PYTHON" tools/gpu/compare.py models "$WORK/moved/model.pt" "$WORK/np1/model.pt" 1e-8
+
+step "4. run.deterministic: ensembles bitwise equal across rank counts"
+for np in 1 2; do
+  "${MPIRUN[@]}" -np "$np" "$FLOWLAT" sample input/phi4_L8.yaml --force "${common[@]}" --set run.gpu_sharing=allow \
+    --model "$WORK/np1/model.pt" --set run.output_dir="$WORK/sample$np" > "$WORK/sample$np.log" 2>&1
+done
+check "$PYTHON" tools/gpu/compare.py ensembles "$WORK/sample1/ensemble.h5" "$WORK/sample2/ensemble.h5"
+
+step "5. speed on this GPU: flowlat against the tutorial's PyTorch code (same architecture, dtype, batch)"
+for cfg in "8 64 float32 300" "32 256 float32 60" "8 64 float32 300 best"; do
+  set -- $cfg
+  input=input/phi4_L8.yaml layers=16
+  if [ "${5:-}" = best ]; then input=input/phi4_L8_best.yaml layers=4; fi
+  "$FLOWLAT" train "$input" --force --set lattice.shape=[$1,$1] --set train.batch_size=$2 --set run.precision=$3 \
+    --set train.steps=$4 --set train.log_every=$4 --set train.eval_every=0 --set run.device=cuda \
+    --set run.output_dir="$WORK/speed" > "$WORK/speed.log"
+  ms=$("$PYTHON" -c "import statistics,sys; r=[float(l.split(',')[3]) for l in open('$WORK/speed/history.csv').read().splitlines()[1:]]; print(f'{1e3*statistics.median(r[len(r)//10:]):.2f}')")
+  rate=$("$FLOWLAT" sample "$input" --force --set lattice.shape=[$1,$1] --set run.precision=$3 --set run.device=cuda \
+    --set sample.n_configs=65536 --set sample.batch_size=4096 --set run.output_dir="$WORK/speed" | grep "configs/s" | awk '{print $1}')
+  tutorial=$("$PYTHON" tools/bench/tutorial_baseline.py --device cuda --L "$1" --batch "$2" --dtype "$3" --layers "$layers" \
+    --train-steps "$4" --warmup-steps 30 --sample-configs 65536 --sample-batch 4096 | tail -1)
+  "$PYTHON" -c "import json; t=json.loads('''$tutorial'''); print(f'L={$1} b={$2} $3 ${5:-tutorial}: train ms/step flowlat $ms, tutorial {t[\"train_ms_per_step_median\"]:.2f}; sample configs/s flowlat $rate, tutorial {t[\"sample_configs_per_s\"]:.0f}')"
+done
+
+step "done: $failures failed check(s)"
+exit $((failures > 0))
