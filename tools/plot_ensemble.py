@@ -1,27 +1,40 @@
 #!/usr/bin/env python3
-"""Plots of a flowlat ensemble file: configurations, action fit, weights,
-magnetisation and the zero-momentum correlator.
+"""Plots of a flowlat ensemble and of its analysis by `flowlat analyze`.
+
+Every estimate on these figures (a number with an error, a point with an error
+bar) is read from the analysis JSON that `flowlat analyze ENSEMBLE --json
+ENSEMBLE.json` writes (`flowlat run` writes <run_dir>/ensemble.h5.json before it
+calls this script); nothing is re-estimated here. For the flow the figures show
+the analysis' "reweighted" estimates (self-normalised importance reweighting,
+blocked jackknife), for an HMC overlay its "chain" estimates (the stored Markov
+chain, Gamma method). What this script computes itself is data, not estimates:
+histograms of the stored configurations and weights, and the slope-1 fit of S
+against -log q (its offset b with its standard error, and the ESS error, are
+labelled as this script's).
+
+Figures (the config-based ones only when /configs is stored, correlator and
+m_eff only when the analysis has them):
+
+  configs.png         16 stored flow proposals beside 16 prior draws N(0,1);
+                      one shared colour bar of phi (colours ~ tanh phi)
+  action_vs_logq.png  2D histogram of S = -log p against -log q, the slope-1
+                      fit offset b, and log Z +- error (analysis)
+  logw_hist.png       histogram of log w; N, ESS and log Z +- error (analysis)
+  magnetisation.png   histogram of M = sum_x phi(x): flow unweighted and
+                      reweighted, HMC; chi2 +- error (analysis) in the legend
+  correlator.png      C(t) +- error (analysis), titled with its definition
+  m_eff.png           effective mass m_eff(t) +- error (analysis)
 
 Ensemble format (HDF5): /configs [N, L1, ..., Ld] (optional), /log_q, /log_p,
-/log_w float64 [N], /mcmc/state, /mcmc/accepted; root attributes format =
-"flowlat-ensemble", n_written (only rows [:n_written] are valid), ess,
-accept_rate. Conventions (README):
+/log_w float64 [N]; root attribute n_written (only rows [:n_written] are
+valid). Conventions (README): log p = -S, log w = log p - log q; an HMC file
+has log w = 0 (unit weights).
 
-  log p = -S            (unnormalised, p = e^{-S}/Z)
-  log w = log p - log q  (w = e^{-S}/q; a perfect flow has w = Z)
-  log Z ~ logsumexp(log w) - log N
+  python3 tools/plot_ensemble.py runs/phi4_L8/ensemble.h5 [--out DIR] \\
+      [--analysis runs/phi4_L8/ensemble.h5.json] [--hmc runs/hmc_L8/hmc.h5]
 
-Expectations are reweighted, <O> = sum w O / sum w with w = exp(log w - max),
-and errors are delete-one-block jackknife over contiguous blocks (so they also
-hold for autocorrelated chains such as an HMC file, where log w = 0). The first
-lattice axis is "time" for the correlator.
-
-  python3 tools/plot_ensemble.py runs/phi4_L8/ensemble.h5 --out runs/phi4_L8/plots \\
-      [--hmc runs/hmc_L8/ensemble.h5] [--blocks 32] [--correlator connected|full]
-
-Writes configs.png, action_vs_logq.png, logw_hist.png, magnetisation.png and
-correlator.png (the config-based ones only when /configs is stored) and prints
-their paths, one a line.
+Prints the paths of the PNGs written, one a line. Exits with status 2 (and one
+line on stderr) when the ensemble cannot be read or has no analysis JSON.
 """
 import os
 import sys
@@ -33,19 +46,29 @@ if __name__ == "__main__":
     use_debian_python("numpy")
 
 import argparse
+import json
+import math
 
 import h5py
 import numpy as np
 import matplotlib
 
 matplotlib.use("Agg")
+import matplotlib.colors  # noqa: E402
 import matplotlib.pyplot as plt  # noqa: E402
 import matplotlib.ticker  # noqa: E402
 
 CHUNK_ROWS = 4096  # configs are read in row chunks so big ensembles never sit in memory
+PHI_RANGE = 2.5  # configuration panels: colours for phi in [-2.5, 2.5], ~ tanh phi
+PHI_TICKS = [-2, -1, -0.5, 0, 0.5, 1, 2]
+COLOURS = {"flow": "tab:blue", "HMC": "k"}
 
 
-# ---- reading ---------------------------------------------------------------------
+class MissingAnalysis(Exception):
+    """The ensemble has no analysis JSON."""
+
+
+# ---- reading the ensemble ----------------------------------------------------------
 
 def _attr_str(v):
     return v.decode() if isinstance(v, bytes) else str(v)
@@ -92,7 +115,89 @@ def config_observables(path, n):
     return P.sum(axis=1), P
 
 
-# ---- estimators ------------------------------------------------------------------
+# ---- reading the analysis ----------------------------------------------------------
+
+def analysis_path_for(ensemble_path, explicit=None):
+    """explicit if given, else <ensemble>.json when that file exists, else None."""
+    if explicit:
+        return explicit
+    candidate = ensemble_path + ".json"
+    return candidate if os.path.isfile(candidate) else None
+
+
+def load_analysis(path):
+    with open(path) as f:
+        return json.load(f)
+
+
+def _num(x):
+    """A JSON number, null (NaN, or not applicable) as NaN."""
+    return float("nan") if x is None else float(x)
+
+
+class Numbers:
+    """One ensemble's analysis and the estimator its plots show: 'reweighted'
+    (importance reweighting, blocked jackknife) or 'chain' (Gamma method)."""
+    KIND_TEXT = {"reweighted": "reweighted", "chain": "Markov chain"}
+
+    def __init__(self, name, analysis, kind):
+        self.name, self.analysis, self.kind = name, analysis, kind
+
+    @property
+    def label(self):
+        return f"{self.name} ({self.KIND_TEXT[self.kind]}, N = {self.analysis.get('n', '?')})"
+
+    def observable(self, key):
+        return (self.analysis.get("observables") or {}).get(key)
+
+    def scalar(self, key):
+        """(value, error) of the observable key, or None if the analysis lacks it."""
+        entry = (self.observable(key) or {}).get(self.kind)
+        return None if entry is None else (_num(entry.get("value")), _num(entry.get("error")))
+
+    def series(self, key):
+        """(t, values, errors) float arrays of a per-t observable, or None."""
+        obs = self.observable(key) or {}
+        entry = obs.get(self.kind)
+        if entry is None:
+            return None
+        arr = lambda xs: np.array([_num(x) for x in xs])  # noqa: E731
+        return np.asarray(obs["t"], dtype=float), arr(entry["value"]), arr(entry["error"])
+
+    def definition(self, key):
+        obs = self.observable(key) or {}
+        return obs.get("definition") or obs.get("label") or key
+
+
+def hmc_kind(analysis):
+    """'chain' when the analysis has chain estimates (an HMC file has), else 'reweighted'."""
+    chi2 = (analysis.get("observables") or {}).get("chi2") or {}
+    return "chain" if chi2.get("chain") is not None else "reweighted"
+
+
+def pm(value, error):
+    """'value ± error', rounded so that the error keeps two significant digits."""
+    if not math.isfinite(value):
+        return "n/a"
+    if not (math.isfinite(error) and error > 0):
+        return f"{value:.6g} ± ?"
+    decimals = max(0, min(9, 1 - math.floor(math.log10(error))))
+    return f"{value:.{decimals}f} ± {error:.{decimals}f}"
+
+
+def check_analysis(ens, analysis, analysis_path):
+    """Warn (stderr) when the analysis is not of this ensemble's current rows."""
+    shape = analysis.get("lattice_shape")
+    own = ens["config_shape"]
+    if shape is not None and own is not None and tuple(shape) != own:
+        print(f"plot_ensemble: warning: {analysis_path}: lattice {tuple(shape)} differs from "
+              f"{ens['path']}'s {own}", file=sys.stderr)
+    if analysis.get("n") is not None and int(analysis["n"]) != ens["n"]:
+        print(f"plot_ensemble: warning: {analysis_path} analysed N = {analysis['n']} rows, "
+              f"{ens['path']} has {ens['n']}: rerun flowlat analyze", file=sys.stderr)
+
+
+# ---- the script's own numbers (data, not the analysis' estimates) ------------------
 
 def logsumexp(x):
     m = np.max(x)
@@ -104,11 +209,6 @@ def slope1_offset(S, neg_log_q):
     return float(np.mean(S) - np.mean(neg_log_q))
 
 
-def log_z_estimate(log_w):
-    """log Z ~ logsumexp(log w) - log N."""
-    return float(logsumexp(log_w) - np.log(len(log_w)))
-
-
 def effective_sample_size(log_w):
     """(sum w)^2 / (N sum w^2) in (0, 1]."""
     return float(np.exp(2 * logsumexp(log_w) - logsumexp(2 * log_w)) / len(log_w))
@@ -117,12 +217,6 @@ def effective_sample_size(log_w):
 def weights(log_w):
     """w = exp(log w - max log w): same ratios, no overflow."""
     return np.exp(log_w - np.max(log_w))
-
-
-def reweighted_mean(x, log_w):
-    """sum w x / sum w over axis 0."""
-    w = weights(log_w)
-    return np.tensordot(w, x, axes=(0, 0)) / np.sum(w)
 
 
 def jackknife(estimator, n, n_blocks):
@@ -137,225 +231,319 @@ def jackknife(estimator, n, n_blocks):
     return full, err
 
 
-def correlator(P, log_w, volume, connected=True):
-    """C(t) = (1/V) sum_{x,y: y0-x0=t} <phi(x) phi(y)> [- <phi(x)><phi(y)> if connected].
+# ---- figures -----------------------------------------------------------------------
 
-    With time-slice sums P(t0) this is (1/V) sum_t0 <P(t0) P(t0+t)> (minus
-    (1/V) sum_t0 <P(t0)><P(t0+t)>), the time axis being periodic."""
-    T = P.shape[1]
-    G = np.stack([np.sum(P * np.roll(P, -t, axis=1), axis=1) for t in range(T)], axis=1)
-    C = reweighted_mean(G, log_w)
-    if connected:
-        Pm = reweighted_mean(P, log_w)
-        C = C - np.array([np.sum(Pm * np.roll(Pm, -t)) for t in range(T)])
-    return C / volume
-
-
-def correlator_with_errors(P, log_w, volume, n_blocks, connected=True):
-    return jackknife(lambda i: correlator(P[i], log_w[i], volume, connected), len(P), n_blocks)
-
-
-# ---- plots -----------------------------------------------------------------------
-
-def _draw_grid(subfig, cfgs, title):
-    axs = subfig.subplots(4, 4)
-    d = cfgs.ndim - 1
-    for k, ax in enumerate(axs.flat):
+def _config_grid(fig, gs, columns, cfgs, norm):
+    """4x4 image panels (2D; 3D: the slice x3 = 0) in gs[:, columns]; the last image."""
+    im = None
+    for k in range(16):
+        ax = fig.add_subplot(gs[k // 4, columns[k % 4]])
         ax.set_xticks([])
         ax.set_yticks([])
         if k >= len(cfgs):
             ax.set_visible(False)
             continue
-        phi = cfgs[k]
-        if d == 1:
-            ax.plot(np.tanh(phi), lw=0.8)
-            ax.set_ylim(-1.05, 1.05)
-        else:
-            img = phi if d == 2 else phi[..., 0]  # 3D: the slice x3 = 0
-            ax.imshow(np.tanh(img), vmin=-1, vmax=1, cmap="viridis")
-    subfig.suptitle(title, fontsize=9)
+        img = cfgs[k] if cfgs.ndim == 3 else cfgs[k][..., 0]
+        im = ax.imshow(img, norm=norm, cmap="coolwarm", interpolation="nearest")
+    return im
 
 
-def plot_configs(cfgs, out_path, seed=0):
-    """Up to 16 sampled configs beside 16 prior draws N(0,1) of the same shape."""
+def _config_strips(fig, gs, columns, cfgs, norm):
+    """1D lattices: one image, a row per configuration."""
+    ax = fig.add_subplot(gs[:, columns[0]:columns[-1] + 1])
+    im = ax.imshow(cfgs, norm=norm, cmap="coolwarm", interpolation="nearest", aspect="auto")
+    ax.set_xlabel("site x")
+    if columns[0] == 0:
+        ax.set_ylabel("configuration")
+    return im
+
+
+def plot_configs(cfgs, seed=0):
+    """Up to 16 stored configs beside 16 prior draws N(0,1), one shared colour bar of phi."""
+    d = cfgs.ndim - 1
     prior = np.random.default_rng(seed).standard_normal((16,) + cfgs.shape[1:])
-    fig = plt.figure(figsize=(8.4, 4.4), dpi=125)
-    left, right = fig.subfigures(1, 2, wspace=0.05)
-    what = {1: r"$\tanh\phi(x)$", 2: r"$\tanh\phi$", 3: r"$\tanh\phi(x_1,x_2,0)$"}[cfgs.ndim - 1]
-    _draw_grid(left, cfgs[:16], f"flow samples, {what}")
-    _draw_grid(right, prior, f"prior draws N(0,1), {what}")
-    fig.savefig(out_path)
-    plt.close(fig)
-    return out_path
+    inverse = lambda y: np.arctanh(np.clip(y, -1 + 1e-12, 1 - 1e-12))  # noqa: E731
+    norm = matplotlib.colors.FuncNorm((np.tanh, inverse), vmin=-PHI_RANGE, vmax=PHI_RANGE)
+    fig = plt.figure(figsize=(9.4, 4.6), dpi=125)
+    gs = fig.add_gridspec(4, 9, width_ratios=[1] * 4 + [0.25] + [1] * 4,
+                          left=0.03 if d > 1 else 0.07, right=0.87,
+                          top=0.9, bottom=0.04 if d > 1 else 0.12, wspace=0.06, hspace=0.06)
+    draw = _config_grid if d > 1 else _config_strips
+    im = draw(fig, gs, [0, 1, 2, 3], cfgs[:16], norm)
+    draw(fig, gs, [5, 6, 7, 8], prior, norm)
+    where = {1: "", 2: "", 3: r", slice $x_3 = 0$"}[d]
+    fig.text(0.25, 0.94, f"flow proposals $\\sim q$ (first {min(16, len(cfgs))} stored){where}",
+             ha="center", fontsize=9)
+    fig.text(0.66, 0.94, f"prior draws $N(0,1)${where}", ha="center", fontsize=9)
+    cbar = fig.colorbar(im, cax=fig.add_axes([0.895, 0.1, 0.018, 0.76]), ticks=PHI_TICKS,
+                        extend="both")
+    cbar.set_label(r"$\phi(x)$   (colour scale $\propto \tanh\phi$)")
+    return fig
 
 
-def plot_action_vs_logq(ens, out_path, bins=40):
-    """2D histogram of S = -log p against -log q with the slope-1 fit."""
-    S, nlq = -ens["log_p"], -ens["log_q"]
-    b = slope1_offset(S, nlq)
-    log_z = log_z_estimate(ens["log_w"])
-    # Equal spans on both axes, so the slope-1 line is at 45 degrees.
-    lo_x, hi_x = np.percentile(nlq, [0.5, 99.5])
-    lo_y, hi_y = np.percentile(S, [0.5, 99.5])
+def _log_z_text(flow):
+    lz = flow.scalar("log_z")
+    if lz is None or not math.isfinite(lz[0]):
+        return "log Z: not in the analysis"
+    return f"$\\log Z$ = {pm(*lz)} (flowlat analyze, reweighted)"
+
+
+def _square_ranges(x, y):
+    """Equal spans around the central 99% of x and y, so a slope-1 line is at 45 degrees."""
+    lo_x, hi_x = np.percentile(x, [0.5, 99.5])
+    lo_y, hi_y = np.percentile(y, [0.5, 99.5])
     span = 1.1 * max(hi_x - lo_x, hi_y - lo_y, 1e-9)
     cx, cy = 0.5 * (lo_x + hi_x), 0.5 * (lo_y + hi_y)
-    rx, ry = [cx - span / 2, cx + span / 2], [cy - span / 2, cy + span / 2]
+    return [cx - span / 2, cx + span / 2], [cy - span / 2, cy + span / 2]
 
-    fig, ax = plt.subplots(figsize=(5.6, 5.8), dpi=125)
-    ax.hist2d(nlq, S, bins=bins, range=[rx, ry], cmap="viridis", cmin=1)
+
+def plot_action_vs_logq(ens, flow, bins=40):
+    """2D histogram of S = -log p against -log q with the slope-1 fit; log Z from the analysis."""
+    S, nlq = -ens["log_p"], -ens["log_q"]
+    b = slope1_offset(S, nlq)
+    b_err = float(np.std(S - nlq, ddof=1) / np.sqrt(len(S)))  # the proposals are independent
+    rx, ry = _square_ranges(nlq, S)
+    fig, ax = plt.subplots(figsize=(6.2, 6.2), dpi=125)
+    _, _, _, mesh = ax.hist2d(nlq, S, bins=bins, range=[rx, ry], cmap="viridis", cmin=1)
+    fig.colorbar(mesh, ax=ax, shrink=0.8, label="configurations per bin")
     xs = np.array(rx)
-    ax.plot(xs, xs + b, ":", color="k", lw=1.5, label=f"slope-1 fit, b = {b:.4f}")
-    ax.set_xlim(rx)
-    ax.set_ylim(ry)
-    ax.set_aspect("equal")
-    ax.set_xlabel(r"$-\log q(\phi)$")
-    ax.set_ylabel(r"$S(\phi) = -\log p(\phi)$")
+    ax.plot(xs, xs + b, ":", color="k", lw=1.5, label=f"slope-1 fit, b = {pm(b, b_err)}")
+    ax.set(xlim=rx, ylim=ry, aspect="equal", xlabel=r"$-\log q(\phi)$",
+           ylabel=r"$S(\phi) = -\log p(\phi)$")
     ax.legend(loc="upper left", fontsize=8)
     note = ("fit $S = -\\log q + b$,  $b = \\langle S\\rangle - \\langle -\\log q\\rangle"
-            " = -\\langle \\log w\\rangle$\n"
-            "$\\log w = \\log p - \\log q$; perfect flow $q = e^{-S}/Z$ gives $b = -\\log Z$\n"
-            f"$-b$ = {-b:.4f}  ($\\leq \\log Z$ by Jensen);  "
-            f"$\\log Z \\approx$ logsumexp$(\\log w) - \\log N$ = {log_z:.4f}")
+            " = -\\langle \\log w\\rangle$ (this script, $\\pm$ standard error)\n"
+            "perfect flow $q = e^{-S}/Z$ gives $b = -\\log Z$;  $-b \\leq \\log Z$ (Jensen)\n"
+            f"$-b$ = {pm(-b, b_err)}\n{_log_z_text(flow)}")
     ax.set_title(note, fontsize=7.5, loc="left")
     fig.tight_layout()
-    fig.savefig(out_path)
-    plt.close(fig)
-    return out_path
+    return fig
 
 
-def plot_logw_hist(ens, out_path, bins=60):
+def _ess_text(ens, flow):
+    """'ESS = value ± error': value from the analysis, error a jackknife of this script."""
+    a = flow.analysis
+    n_blocks = int(a.get("n_blocks") or 32)
+    _, err = jackknife(lambda i: effective_sample_size(ens["log_w"][i]), ens["n"], n_blocks)
+    ess = _num(a.get("ess"))
+    return (f"ESS/N = {pm(ess, float(err))} ({a.get('ess_origin', 'analysis')}; error: "
+            f"jackknife over {n_blocks} blocks of log w, this script)")
+
+
+def plot_logw_hist(ens, flow, bins=60):
+    """Histogram of log w; N, ESS and log Z from the analysis."""
     lw = ens["log_w"]
-    fig, ax = plt.subplots(figsize=(6, 4), dpi=125)
+    fig, ax = plt.subplots(figsize=(6.4, 4.2), dpi=125)
     ax.hist(lw - np.max(lw), bins=bins, color="tab:blue", alpha=0.8)
     ax.set_xlabel(r"$\log w - \max\,\log w$,  $\log w = \log p - \log q$")
-    ax.set_ylabel("count")
-    title = (f"N = {len(lw)},  ESS = {effective_sample_size(lw):.4f},  "
-             f"$\\log Z \\approx$ {log_z_estimate(lw):.4f}")
-    if "ess" in ens["attrs"]:
-        title += f"   (file attribute ess = {float(ens['attrs']['ess']):.4f})"
-    ax.set_title(title, fontsize=9)
+    ax.set_yscale("log")
+    ax.set_ylabel("configurations per bin (log scale)")
+    ax.set_title(f"N = {flow.analysis.get('n', ens['n'])};  {_log_z_text(flow)}\n"
+                 f"{_ess_text(ens, flow)}", fontsize=8)
     fig.tight_layout()
-    fig.savefig(out_path)
-    plt.close(fig)
-    return out_path
+    return fig
 
 
-def _chi2(M, log_w, volume, n_blocks):
-    return jackknife(lambda i: reweighted_mean(M[i]**2, log_w[i]) / volume, len(M), n_blocks)
+def _chi2_label(numbers):
+    chi2 = None if numbers is None else numbers.scalar("chi2")
+    if chi2 is None:
+        return "$\\chi_2$: no analysis"
+    return f"$\\chi_2$ = {pm(*chi2)}"
 
 
-def plot_magnetisation(M, log_w, volume, out_path, hmc=None, bins=60, n_blocks=32):
-    """Histogram of M = sum_x phi(x): flow raw, flow reweighted, and optional HMC (M, log_w)."""
+def _hmc_label(numbers):
+    kind = f" ({Numbers.KIND_TEXT[numbers.kind]})" if numbers else ""
+    return f"HMC{kind};  {_chi2_label(numbers)}"
+
+
+def plot_magnetisation(M, log_w, flow, hmc=None, bins=60):
+    """Histogram of M = sum_x phi(x): flow raw and reweighted, and optional HMC
+    (M, log_w, Numbers or None); chi2 from the analyses in the legend."""
     all_M = M if hmc is None else np.concatenate([M, hmc[0]])
     edges = np.histogram_bin_edges(all_M, bins=bins)
-    fig, ax = plt.subplots(figsize=(6.4, 4.2), dpi=125)
-    ax.hist(M, bins=edges, density=True, histtype="step", color="tab:gray", alpha=0.7,
-            label="flow, unweighted ($\\sim q$)")
-    c, e = _chi2(M, log_w, volume, n_blocks)
-    ax.hist(M, bins=edges, weights=weights(log_w), density=True, color="tab:blue", alpha=0.45,
-            label=f"flow, reweighted $w = e^{{\\log w - \\max}}$; $\\chi_2$ = {c:.4f} $\\pm$ {e:.4f}")
+    fig, ax = plt.subplots(figsize=(6.4, 5.0), dpi=125)
+    ax.hist(M, bins=edges, density=True, histtype="step", color="tab:gray", alpha=0.8,
+            label="flow proposals, unweighted ($\\sim q$)")
+    ax.hist(M, bins=edges, weights=weights(log_w), density=True, color=COLOURS["flow"],
+            alpha=0.45, label=f"flow, reweighted by $w$;  {_chi2_label(flow)}")
     if hmc is not None:
-        c, e = _chi2(hmc[0], hmc[1], volume, n_blocks)
         ax.hist(hmc[0], bins=edges, weights=weights(hmc[1]), density=True, histtype="step",
-                color="k", lw=1.3, label=f"HMC; $\\chi_2$ = {c:.4f} $\\pm$ {e:.4f}")
+                color=COLOURS["HMC"], lw=1.3, label=_hmc_label(hmc[2]))
     ax.set_xlabel(r"$M = \sum_x \phi(x)$")
-    ax.set_ylabel("density")
-    ax.set_title(r"magnetisation;  $\chi_2 = \langle M^2\rangle / V$ (jackknife)", fontsize=9)
-    ax.legend(fontsize=7.5)
+    ax.set_ylabel("probability density")
+    chi2_def = (flow.observable("chi2") or {}).get("label", "chi2 = <M^2>/V")
+    ax.set_title(f"magnetisation;  {chi2_def} from flowlat analyze\n"
+                 "(flow: reweighted, jackknife; HMC: Markov chain, Gamma method)", fontsize=8.5)
+    ax.legend(fontsize=7.5, loc="upper center", bbox_to_anchor=(0.5, -0.19), ncol=1)
     fig.tight_layout()
-    fig.savefig(out_path)
-    plt.close(fig)
-    return out_path
+    return fig
 
 
-def plot_correlator(curves, out_path, connected=True, n_blocks=32):
-    """curves: list of (label, C, err); errorbars on a log y axis, C <= 0 left out."""
-    fig, ax = plt.subplots(figsize=(6.4, 4.4), dpi=125)
+def _errorbars(ax, curves, key, log=False):
+    """One errorbar series per Numbers in curves; returns the count of points left out."""
     dropped = 0
-    for k, (label, C, err) in enumerate(curves):
-        t = np.arange(len(C))
-        pos = C > 0
-        dropped += int(np.sum(~pos))
-        # A log axis cannot show C - err <= 0: the lower bar stops just above 0.
-        lower = np.minimum(err[pos], 0.999 * C[pos])
-        ax.errorbar(t[pos] + 0.08 * k, C[pos], yerr=[lower, err[pos]],
-                    fmt="o", ms=3.5, capsize=2.5, label=label)
-    ax.set_yscale("log")
+    for k, numbers in enumerate(curves):
+        t, y, err = numbers.series(key)
+        keep = np.isfinite(y) & (y > 0 if log else True)
+        dropped += int(np.sum(~keep))
+        e = np.where(np.isfinite(err[keep]), err[keep], 0.0)
+        # A log axis cannot show y - err <= 0: such lower bars stop just above 0.
+        lower = np.minimum(e, 0.999 * y[keep]) if log else e
+        ax.errorbar(t[keep] + 0.08 * k, y[keep], yerr=[lower, e], fmt="o", ms=3.5, capsize=2.5,
+                    color=COLOURS.get(numbers.name), label=numbers.label)
     ax.xaxis.set_major_locator(matplotlib.ticker.MaxNLocator(integer=True))
-    ax.set_xlabel(r"$t = y_0 - x_0$ (first lattice axis, periodic)")
-    kind = "connected" if connected else "full (not connected)"
-    sub = r" - \langle\phi(x)\rangle\langle\phi(y)\rangle" if connected else ""
-    ax.set_ylabel(r"$C(t)$")
-    title = (f"{kind} zero-momentum correlator, reweighted, jackknife ({n_blocks} blocks)\n"
-             r"$C(t) = \frac{1}{V}\sum_{x,y:\,y_0-x_0=t}"
-             r"\langle\phi(x)\phi(y)\rangle" + sub + "$")
-    if dropped:
-        title += f"   [{dropped} points with C <= 0 not shown]"
-    ax.set_title(title, fontsize=8.5)
     ax.legend(fontsize=8)
+    return dropped
+
+
+def _definition_lines(numbers, key):
+    """The analysis' definition of key, a line per '; '-separated clause."""
+    return numbers.definition(key).replace("; ", ";\n")
+
+
+def _estimators_line(curves):
+    kinds = {"reweighted": "reweighted, blocked jackknife", "chain": "Markov chain, Gamma method"}
+    return "; ".join(f"{c.name}: {kinds[c.kind]}" for c in curves)
+
+
+def plot_correlator(curves):
+    """C(t) +- error of each Numbers in curves (log axis), titled with the analysis' definition."""
+    fig, ax = plt.subplots(figsize=(6.6, 4.8), dpi=125)
+    dropped = _errorbars(ax, curves, "correlator", log=True)
+    ax.set_yscale("log")
+    ax.set_xlabel("t (lattice units, along the first lattice axis, periodic)")
+    ax.set_ylabel("C(t)")
+    title = _definition_lines(curves[0], "correlator") + "\n" + _estimators_line(curves)
+    if dropped:
+        title += f"\n[{dropped} points with C(t) <= 0 or undefined not shown]"
+    ax.set_title(title, fontsize=7.5)
     fig.tight_layout()
-    fig.savefig(out_path)
-    plt.close(fig)
-    return out_path
+    return fig
 
 
-# ---- command line ----------------------------------------------------------------
+def plot_effective_mass(curves):
+    """m_eff(t) +- error of each Numbers in curves, titled with the analysis' definition."""
+    fig, ax = plt.subplots(figsize=(6.6, 4.6), dpi=125)
+    dropped = _errorbars(ax, curves, "effective_mass")
+    ax.set_xlabel("t (lattice units)")
+    ax.set_ylabel(r"$m_\mathrm{eff}(t)$ (inverse lattice units)")
+    title = _definition_lines(curves[0], "effective_mass") + "\n" + _estimators_line(curves)
+    if dropped:
+        title += f"\n[{dropped} undefined points (argument < 1) not shown]"
+    ax.set_title(title, fontsize=7.5)
+    fig.tight_layout()
+    return fig
 
-def make_plots(path, out_dir, hmc_path=None, n_blocks=32, connected=True, seed=0, bins=60):
-    """Write every plot the file allows into out_dir; return the PNG paths."""
-    os.makedirs(out_dir, exist_ok=True)
+
+# ---- assembling ----------------------------------------------------------------------
+
+def flow_numbers(path, analysis_path=None):
+    """Numbers of the flow ensemble at path, from analysis_path or <path>.json."""
+    found = analysis_path_for(path, analysis_path)
+    if found is None:
+        raise MissingAnalysis(f"no analysis of {path}: run `flowlat analyze {path} --json "
+                              f"{path}.json` first (or pass --analysis FILE)")
+    return Numbers("flow", load_analysis(found), "reweighted"), found
+
+
+def load_hmc(hmc_path, ens):
+    """(HMC ensemble, its Numbers or None), or None when the overlay is impossible."""
+    h = load_ensemble(hmc_path)
+    if ens["config_shape"] and h["config_shape"] and h["config_shape"] != ens["config_shape"]:
+        print(f"plot_ensemble: {hmc_path}: lattice {h['config_shape']} differs from "
+              f"{ens['config_shape']}: no HMC overlay", file=sys.stderr)
+        return None
+    found = analysis_path_for(hmc_path)
+    if found is None:
+        print(f"plot_ensemble: note: no {hmc_path}.json (flowlat analyze {hmc_path} --json "
+              f"{hmc_path}.json): HMC numbers not shown", file=sys.stderr)
+        return h, None
+    analysis = load_analysis(found)
+    check_analysis(h, analysis, found)
+    return h, Numbers("HMC", analysis, hmc_kind(analysis))
+
+
+def _config_figures(ens, flow, hmc, seed, bins):
+    """configs.png and magnetisation.png, from the stored configurations."""
+    path = ens["path"]
+    figs = {"configs.png": plot_configs(read_configs(path, min(16, ens["n"])), seed)}
+    M, _ = config_observables(path, ens["n"])
+    overlay = None
+    if hmc is not None and hmc[0]["config_shape"] is not None:
+        overlay = (config_observables(hmc[0]["path"], hmc[0]["n"])[0], hmc[0]["log_w"], hmc[1])
+    elif hmc is not None:
+        print(f"plot_ensemble: {hmc[0]['path']} has no /configs: no HMC histogram",
+              file=sys.stderr)
+    figs["magnetisation.png"] = plot_magnetisation(M, ens["log_w"], flow, overlay, bins)
+    return figs
+
+
+def ensemble_figures(path, analysis_path=None, hmc_path=None, seed=0, bins=60):
+    """{PNG name: matplotlib Figure} for every plot the ensemble and its analysis allow."""
     ens = load_ensemble(path)
     if ens["n"] < 2:
         raise ValueError(f"{path}: n_written = {ens['n']}; need at least 2 rows")
-    out = lambda name: os.path.join(out_dir, name)  # noqa: E731
-    written = []
+    flow, found = flow_numbers(path, analysis_path)
+    check_analysis(ens, flow.analysis, found)
+    hmc = load_hmc(hmc_path, ens) if hmc_path else None
+    figs = {}
     if ens["log_p"] is not None and ens["log_q"] is not None:
-        written.append(plot_action_vs_logq(ens, out("action_vs_logq.png")))
-    written.append(plot_logw_hist(ens, out("logw_hist.png"), bins=bins))
-
+        figs["action_vs_logq.png"] = plot_action_vs_logq(ens, flow)
+    figs["logw_hist.png"] = plot_logw_hist(ens, flow, bins)
     if ens["config_shape"] is None:
-        print(f"plot_ensemble: {path} has no /configs: skipping configs, magnetisation "
-              "and correlator plots", file=sys.stderr)
-        return written
-    volume = int(np.prod(ens["config_shape"]))
-    written.append(plot_configs(read_configs(path, min(16, ens["n"])), out("configs.png"), seed))
-    M, P = config_observables(path, ens["n"])
-    curves = [("flow (reweighted)",) + correlator_with_errors(P, ens["log_w"], volume, n_blocks,
-                                                             connected)]
-    hmc = None
-    if hmc_path:
-        h = load_ensemble(hmc_path)
-        if h["config_shape"] is None:
-            print(f"plot_ensemble: {hmc_path} has no /configs: no HMC overlay", file=sys.stderr)
-        elif h["config_shape"] != ens["config_shape"]:
-            print(f"plot_ensemble: {hmc_path}: lattice {h['config_shape']} differs from "
-                  f"{ens['config_shape']}: no HMC overlay", file=sys.stderr)
-        else:
-            hM, hP = config_observables(hmc_path, h["n"])
-            hmc = (hM, h["log_w"])
-            curves.append(("HMC",) + correlator_with_errors(hP, h["log_w"], volume, n_blocks,
-                                                           connected))
-    written.append(plot_magnetisation(M, ens["log_w"], volume, out("magnetisation.png"), hmc,
-                                      bins=bins, n_blocks=n_blocks))
-    written.append(plot_correlator(curves, out("correlator.png"), connected, n_blocks))
+        print(f"plot_ensemble: {path} has no /configs: skipping the configs and magnetisation "
+              "plots", file=sys.stderr)
+    else:
+        figs.update(_config_figures(ens, flow, hmc, seed, bins))
+    curves = [flow] + ([hmc[1]] if hmc and hmc[1] else [])
+    for key, name, plot in (("correlator", "correlator.png", plot_correlator),
+                            ("effective_mass", "m_eff.png", plot_effective_mass)):
+        shown = [c for c in curves if c.series(key) is not None]
+        if flow.series(key) is not None:
+            figs[name] = plot(shown)
+    return figs
+
+
+def make_plots(path, out_dir, hmc_path=None, analysis_path=None, seed=0, bins=60):
+    """Write every plot the ensemble and its analysis allow into out_dir; the PNG paths."""
+    figs = ensemble_figures(path, analysis_path, hmc_path, seed, bins)
+    os.makedirs(out_dir, exist_ok=True)
+    written = []
+    for name, fig in figs.items():
+        written.append(os.path.join(out_dir, name))
+        fig.savefig(written[-1])
+        plt.close(fig)
     return written
 
 
+EPILOG = """\
+The numbers come from the analysis JSON of `flowlat analyze ENSEMBLE --json
+ENSEMBLE.json` (default: ENSEMBLE.json beside the ensemble; without one the
+script stops with status 2). For --hmc FILE the HMC numbers come from FILE.json;
+without it the HMC histogram is drawn without them.
+
+writes: configs.png, action_vs_logq.png, logw_hist.png, magnetisation.png,
+correlator.png, m_eff.png (those the file and the analysis allow)."""
+
+
 def main(argv=None):
-    p = argparse.ArgumentParser(description="Plots of a flowlat ensemble HDF5 file.")
+    p = argparse.ArgumentParser(
+        description="Plots of a flowlat ensemble HDF5 file and of its analysis by flowlat analyze.",
+        epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("ensemble", help="ensemble HDF5 file (format flowlat-ensemble)")
+    p.add_argument("--analysis", metavar="JSON",
+                   help="analysis JSON of the ensemble (default: ENSEMBLE.json)")
     p.add_argument("--out", help="output directory (default: the ensemble's directory)")
-    p.add_argument("--hmc", help="HMC ensemble file, same format, overlaid on M and C(t)")
-    p.add_argument("--blocks", type=int, default=32, help="jackknife blocks (default 32)")
-    p.add_argument("--correlator", choices=["connected", "full"], default="connected")
-    p.add_argument("--bins", type=int, default=60)
+    p.add_argument("--hmc", metavar="FILE",
+                   help="HMC ensemble, same format, overlaid on M, C(t) and m_eff; "
+                        "its numbers from FILE.json")
+    p.add_argument("--bins", type=int, default=60, help="histogram bins (default 60)")
     p.add_argument("--seed", type=int, default=0, help="seed of the prior draws shown")
     args = p.parse_args(argv)
     out_dir = args.out or os.path.dirname(os.path.abspath(args.ensemble))
     try:
-        paths = make_plots(args.ensemble, out_dir, args.hmc, args.blocks,
-                           args.correlator == "connected", args.seed, args.bins)
-    except (OSError, KeyError, ValueError) as e:
+        paths = make_plots(args.ensemble, out_dir, args.hmc, args.analysis, args.seed, args.bins)
+    except (MissingAnalysis, OSError, KeyError, ValueError) as e:
         print(f"plot_ensemble: {e}", file=sys.stderr)
         return 2
     for path in paths:

@@ -3,7 +3,10 @@
 namespace flowlat {
 namespace {
 
-torch::Tensor sum_sites_float64(const torch::Tensor& s) { return s.to(torch::kFloat64).flatten(1).sum(1); }
+// Reduced in float64 (one kernel: the sum converts as it accumulates).
+torch::Tensor sum_sites_float64(const torch::Tensor& s) {
+  return s.flatten(1).sum(/*dim=*/{1}, /*keepdim=*/false, torch::kFloat64);
+}
 
 // Under phi -> -phi the scale stays and the shift changes sign.
 ChannelMirror affine_mirror() { return {{0, 1}, {1.0, -1.0}}; }
@@ -20,10 +23,9 @@ AffineCouplingImpl::AffineCouplingImpl(const Lattice& lattice, int parity, torch
 }
 
 std::pair<torch::Tensor, torch::Tensor> AffineCouplingImpl::shift_and_scale(const torch::Tensor& frozen) {
-  const torch::Tensor out = net_->forward(frozen.unsqueeze(1));
-  const torch::Tensor s = active_mask_ * out.select(1, 0);
-  const torch::Tensor t = active_mask_ * out.select(1, 1);
-  return {s, t};
+  // One mask multiplication for both channels.
+  const torch::Tensor out = net_->forward(frozen.unsqueeze(1)) * active_mask_;
+  return {out.select(1, 0), out.select(1, 1)};
 }
 
 CouplingResult AffineCouplingImpl::apply(const torch::Tensor& x, CouplingDirection direction) {
@@ -40,10 +42,12 @@ CouplingResult AffineCouplingImpl::apply(const torch::Tensor& x, CouplingDirecti
     auto [y, log_det] = fused_coupling(x, net_->parameters(), coupling_net_.spec(), direction);
     return {y, log_det};
   }
-  const torch::Tensor frozen = frozen_mask_ * x;
-  auto [s, t] = shift_and_scale(frozen);
-  if (forward) return {frozen + active_mask_ * x * torch::exp(s) + t, sum_sites_float64(s)};
-  return {frozen + active_mask_ * (x - t) * torch::exp(-s), -sum_sites_float64(s)};
+  // The reference path (GPUs): s = t = 0 on the frozen sites, where
+  // x e^s + t = x exactly, so no masks are needed in the update: about 14
+  // kernel launches per layer instead of 20.
+  auto [s, t] = shift_and_scale(frozen_mask_ * x);
+  if (forward) return {torch::addcmul(t, x, torch::exp(s)), sum_sites_float64(s)};
+  return {(x - t) * torch::exp(-s), -sum_sites_float64(s)};
 }
 
 CouplingResult AffineCouplingImpl::forward(const torch::Tensor& x) { return apply(x, CouplingDirection::Forward); }

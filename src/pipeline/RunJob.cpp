@@ -73,6 +73,13 @@ std::optional<std::string> run_tool(const std::string& command) {
   return output;
 }
 
+// The HMC ensemble the plots overlay (`hmc`, else <run.output_dir>/<hmc.output> when it exists), or "".
+std::string hmc_for_plots(const Config& config, const std::string& hmc) {
+  if (!hmc.empty()) return hmc;
+  const std::string own = config.run.output_dir + "/" + config.hmc.output;
+  return fs::exists(own) ? own : "";
+}
+
 // The plot commands for this run; with an HMC ensemble (`hmc`, else
 // <run.output_dir>/<hmc.output> when it exists) the M histogram and C(t)
 // show HMC beside the reweighted flow. Local.
@@ -80,13 +87,23 @@ std::vector<std::string> plot_commands(const Config& config, const std::string& 
                                        std::string hmc) {
   std::string ensemble = shell_quote(python) + " " + shell_quote((tools / "plot_ensemble.py").string()) + " " +
                          shell_quote(default_ensemble_path(config));
-  if (hmc.empty() && fs::exists(config.run.output_dir + "/" + config.hmc.output)) {
-    hmc = config.run.output_dir + "/" + config.hmc.output;
-  }
+  hmc = hmc_for_plots(config, hmc);
   if (!hmc.empty()) ensemble += " --hmc " + shell_quote(hmc);
   return {shell_quote(python) + " " + shell_quote((tools / "plot_training.py").string()) + " " +
               shell_quote(config.run.output_dir),
           ensemble};
+}
+
+// <hmc>.json, the analysis the plots read for the HMC overlay, unless it
+// exists (never overwritten: the file may be the user's). Local (rank 0).
+void write_hmc_analysis(const Config& config, const std::string& requested) {
+  const std::string hmc = hmc_for_plots(config, requested);
+  if (hmc.empty() || fs::exists(hmc + ".json")) return;
+  try {
+    AnalysisReport(analyze_ensemble(hmc)).write_json(hmc + ".json", OverwritePolicy::Refuse);
+  } catch (const std::exception& e) {
+    std::printf("note: no analysis of %s for the plots (%s)\n", hmc.c_str(), e.what());
+  }
 }
 
 // Makes the plots and prints their paths, or says how to make them. Local (rank 0).
@@ -133,8 +150,14 @@ void run_pipeline(const Config& config, const Communicator& comm, const RunOptio
   run_sampling(config, comm, sample);
   run_collectively(comm, [&] {
     if (!comm.is_root()) return;
-    std::printf("\n%s", AnalysisReport(analyze_ensemble(default_ensemble_path(config))).table().c_str());
+    const std::string ensemble = default_ensemble_path(config);
+    const AnalysisReport report(analyze_ensemble(ensemble));
+    std::printf("\n%s", report.table().c_str());
     std::fflush(stdout);
+    // The plots show these numbers (plot_ensemble.py reads <ensemble>.json):
+    // the run's own analysis, rewritten with its ensemble.
+    report.write_json(ensemble + ".json", OverwritePolicy::Force);
+    write_hmc_analysis(config, options.hmc_path);
     make_plots(config, options.hmc_path);
   });
 }

@@ -1,0 +1,229 @@
+#!/usr/bin/env python3
+"""A trained flowlat model in PyTorch, rebuilt from the architecture its file records.
+
+    import sys; sys.path.insert(0, "tools")
+    import flowlat_model
+    flow = flowlat_model.load("runs/phi4_L8/model.pt", dtype=torch.float64)
+    x, log_q = flow.sample(1024)          # configurations [n, L1, ..., Ld] and log q(x)
+    log_q = flow.log_prob(x)              # log q of any configurations
+
+The model file is the LibTorch archive `flowlat train` writes (model.pt,
+model_best.pt): torch.jit.load reads its parameters and the JSON string
+`flowlat_architecture`; this module implements the same layers as the C++
+code (README: flow quality) with LibTorch's reference operations: the Gaussian
+prior, the Fourier layer, affine and rational-quadratic spline couplings on
+checkerboard masks with circular CNNs, Z2 equivariance and symmetrisation.
+log q is reduced in float64 as in flowlat; with dtype=torch.float64 it equals
+the C++ log q to rounding (tests/python/test_model.py: 1e-10). Samples come
+from torch's generator, not flowlat's keyed streams: the same distribution,
+not the same configurations as `flowlat sample`.
+
+Sign conventions as in the README: log q(x) = log r(z) - log |det dx/dz|.
+"""
+import json
+import math
+
+import torch
+import torch.nn.functional as F
+
+MIN_BIN_FRACTION = 1e-3   # RationalQuadraticSpline.hpp
+MIN_DERIVATIVE = 1e-3
+
+
+def checkerboard(shape, parity):
+    """1 on the frozen sites of a coupling layer of this parity (Lattice::checkerboard)."""
+    total = torch.zeros(shape, dtype=torch.int64)
+    for axis, extent in enumerate(shape):
+        view = [1] * len(shape)
+        view[axis] = extent
+        total = total + torch.arange(extent).view(view)
+    even = total % 2 == 0
+    return (~even if parity == 0 else even).to(torch.float64)
+
+
+class ConvNet(torch.nn.Module):
+    """Circular convolutions with LeakyReLU between them and an optional final tanh (ConvNet.cpp)."""
+
+    def __init__(self, weights, biases, final_tanh):
+        super().__init__()
+        self.weights, self.biases, self.final_tanh = weights, biases, final_tanh
+
+    def forward(self, x):  # x [B, C, L1, ..., Ld]
+        dim = x.dim() - 2
+        conv = (F.conv1d, F.conv2d, F.conv3d)[dim - 1]
+        for i, (w, b) in enumerate(zip(self.weights, self.biases)):
+            pad = w.shape[-1] // 2
+            x = conv(F.pad(x, [pad] * (2 * dim), mode="circular"), w, b)
+            if i + 1 < len(self.weights):
+                x = F.leaky_relu(x, 0.01)
+        return torch.tanh(x) if self.final_tanh else x
+
+
+def rational_quadratic_spline(x, params, bins, bound, inverse):
+    """The spline of RationalQuadraticSpline.cpp: identity outside [-bound, bound]."""
+    def knots(raw):
+        fractions = MIN_BIN_FRACTION + (1 - MIN_BIN_FRACTION * bins) * torch.softmax(raw, -1)
+        inner = 2 * bound * torch.cumsum(fractions, -1)[..., :bins - 1] - bound
+        end = torch.ones_like(raw[..., :1])
+        return torch.cat([-bound * end, inner, bound * end], -1)
+
+    shift = math.log(math.expm1(1.0 - MIN_DERIVATIVE))
+    xk, yk = knots(params[..., :bins]), knots(params[..., bins:2 * bins])
+    ones = torch.ones_like(params[..., :1])
+    d = torch.cat([ones, MIN_DERIVATIVE + F.softplus(params[..., 2 * bins:] + shift), ones], -1)
+    inside = (x >= -bound) & (x <= bound)
+    v = x.clamp(-bound, bound).unsqueeze(-1)
+    search = yk if inverse else xk
+    index = torch.searchsorted(search[..., 1:bins].contiguous(), v, right=True)
+
+    def at(values, i):
+        return values.gather(-1, i).squeeze(-1)
+    x0, y0 = at(xk, index), at(yk, index)
+    width, height = at(xk, index + 1) - x0, at(yk, index + 1) - y0
+    d0, d1 = at(d, index), at(d, index + 1)
+    slope = height / width
+    curvature = d1 + d0 - 2 * slope
+    if not inverse:
+        theta = (v.squeeze(-1) - x0) / width
+        mixed = theta * (1 - theta)
+        y = y0 + height * (slope * theta * theta + d0 * mixed) / (slope + curvature * mixed)
+    else:
+        offset = v.squeeze(-1) - y0
+        a = height * (slope - d0) + offset * curvature
+        b = height * d0 - offset * curvature
+        c = -slope * offset
+        theta = (2 * c) / (-b - torch.sqrt((b * b - 4 * a * c).clamp_min(0)))
+        y = x0 + theta * width
+    mixed = theta * (1 - theta)
+    denominator = slope + curvature * mixed
+    derivative = slope * slope * (d1 * theta * theta + 2 * slope * mixed + d0 * (1 - theta) ** 2) / denominator ** 2
+    log_det = -torch.log(derivative) if inverse else torch.log(derivative)
+    return torch.where(inside, y, x), torch.where(inside, log_det, torch.zeros_like(log_det))
+
+
+class Coupling(torch.nn.Module):
+    """An affine or spline coupling layer (AffineCoupling, SplineCoupling, CouplingNet)."""
+
+    def __init__(self, kind, net, shape, parity, equivariance, bins, bound):
+        super().__init__()
+        self.kind, self.net, self.equivariance = kind, net, equivariance
+        self.bins, self.bound = bins, bound
+        self.frozen = checkerboard(shape, parity)
+        if kind == "affine":   # phi -> -phi: the scale stays, the shift changes sign
+            self.source, self.sign = [0, 1], [1.0, -1.0]
+        else:                  # the spline of -x: each group of bins reversed
+            self.source = ([bins - 1 - i for i in range(bins)] + [2 * bins - 1 - i for i in range(bins)]
+                           + [3 * bins - 2 - i for i in range(bins - 1)])
+            self.sign = [1.0] * (3 * bins - 1)
+
+    def outputs(self, x):
+        """The network's outputs on every site, channels last: [B, L1, ..., Ld, C]."""
+        frozen = x * self.frozen.to(x.dtype)
+        out = self.net(frozen.unsqueeze(1))
+        if self.equivariance == "z2":
+            mirrored = self.net(-frozen.unsqueeze(1))[:, self.source]
+            sign = torch.tensor(self.sign, dtype=x.dtype).view([1, -1] + [1] * (x.dim() - 1))
+            out = 0.5 * (out + mirrored * sign)
+        return out.movedim(1, -1)
+
+    def apply(self, x, inverse):
+        """(y, log |det dy/dx|) per configuration, the log-det in float64."""
+        active = 1 - self.frozen.to(x.dtype)
+        out = self.outputs(x)
+        if self.kind == "affine":
+            s, t = out[..., 0] * active, out[..., 1] * active
+            y = (x - t) * torch.exp(-s) if inverse else x * torch.exp(s) + t
+            log_det = s.to(torch.float64).flatten(1).sum(1)
+            return y, -log_det if inverse else log_det
+        moved, log_det = rational_quadratic_spline(x, out, self.bins, self.bound, inverse)
+        y = torch.where(active.bool(), moved, x)
+        return y, (log_det * active).to(torch.float64).flatten(1).sum(1)
+
+
+class FourierLayer(torch.nn.Module):
+    """phi = F^-1 [sigma(p) F z] with sigma(p) = sigma(-p) (FourierLayer.cpp)."""
+
+    def __init__(self, log_sigma):
+        super().__init__()
+        axes = list(range(log_sigma.dim()))
+        self.log_sigma = 0.5 * (log_sigma + torch.roll(torch.flip(log_sigma, axes), [1] * len(axes), axes))
+
+    def apply(self, x, sign):
+        dims = list(range(1, x.dim()))
+        a = self.log_sigma
+        half = a[..., :a.shape[-1] // 2 + 1]
+        spectrum = torch.fft.rfftn(x, dim=dims, norm="ortho") * torch.exp(sign * half).to(x.dtype)
+        y = torch.fft.irfftn(spectrum, s=a.shape, dim=dims, norm="ortho")
+        return y, (sign * a.to(torch.float64).sum()).expand(x.shape[0])
+
+
+class Flow(torch.nn.Module):
+    def __init__(self, architecture, parameters, dtype):
+        super().__init__()
+        self.architecture = architecture
+        self.shape = list(architecture["lattice_shape"])
+        self.dtype = dtype
+        p = {name: t.detach().to(dtype) for name, t in parameters.items()}
+        self.fourier = FourierLayer(p["fourier.log_sigma"].to(torch.float64)) if "fourier.log_sigma" in p else None
+        kinds = architecture["coupling"]
+        self.layers = []
+        for i in range(architecture["n_layers"]):
+            kind = kinds[i % len(kinds)]
+            prefix = f"coupling{i}.net."
+            names = sorted({n[len(prefix):].split(".")[0] for n in p if n.startswith(prefix)}, key=int)
+            net = ConvNet([p[f"{prefix}{k}.weight"] for k in names], [p[f"{prefix}{k}.bias"] for k in names],
+                          final_tanh=kind == "affine" and architecture["final_tanh"])
+            self.layers.append(Coupling(kind, net, self.shape, i % 2, architecture["equivariance"],
+                                        architecture["spline_bins"], architecture["spline_bound"]))
+
+    def prior_log_prob(self, z):
+        z64 = z.to(torch.float64)
+        volume = math.prod(self.shape)
+        return -0.5 * (z64 * z64).flatten(1).sum(1) - 0.5 * math.log(2 * math.pi) * volume
+
+    def _forward(self, z):
+        x, log_q = z, self.prior_log_prob(z)
+        if self.fourier is not None:
+            x, log_det = self.fourier.apply(x, 1.0)
+            log_q = log_q - log_det
+        for layer in self.layers:
+            x, log_det = layer.apply(x, inverse=False)
+            log_q = log_q - log_det
+        return x, log_q
+
+    def _log_prob_plain(self, x):
+        z, log_det = x, torch.zeros(x.shape[0], dtype=torch.float64)
+        for layer in reversed(self.layers):
+            z, ld = layer.apply(z, inverse=True)
+            log_det = log_det + ld
+        if self.fourier is not None:
+            z, ld = self.fourier.apply(z, -1.0)
+            log_det = log_det + ld
+        return self.prior_log_prob(z) + log_det
+
+    @torch.no_grad()
+    def log_prob(self, x):
+        """log q(x) in float64 for configurations x [n, L1, ..., Ld]."""
+        x = torch.as_tensor(x).to(self.dtype)
+        plain = self._log_prob_plain(x)
+        if self.architecture["symmetrisation"] != "z2":
+            return plain
+        return torch.logaddexp(plain, self._log_prob_plain(-x)) - math.log(2.0)
+
+    @torch.no_grad()
+    def sample(self, n, generator=None):
+        """n configurations of q and their log q (float64)."""
+        z = torch.randn([n] + self.shape, generator=generator, dtype=self.dtype)
+        x, log_q = self._forward(z)
+        if self.architecture["symmetrisation"] == "z2":
+            log_q = torch.logaddexp(log_q, self._log_prob_plain(-x)) - math.log(2.0)
+            signs = torch.randint(0, 2, (n,), generator=generator) * 2 - 1
+            x = x * signs.to(x.dtype).view([n] + [1] * len(self.shape))
+        return x, log_q
+
+
+def load(path, dtype=torch.float32):
+    """The flow stored in a flowlat model file, evaluated in `dtype`."""
+    archive = torch.jit.load(path, map_location="cpu")
+    architecture = json.loads(archive.flowlat_architecture)
+    return Flow(architecture, dict(archive.named_parameters()), dtype)
