@@ -55,7 +55,7 @@ BEST = "input/phi4_L8_best.yaml"
 # Steps of the best recipe, and of its transfer runs on larger lattices.
 BUDGETS = {
     "small": {"a": 2400, "b": 2400, "c": 600, "d": 300},
-    "full": {"a": 7000, "b": 14000, "c": 2800, "d": 7000},
+    "full": {"a": 7000, "b": 14000, "c": 2800, "d": 12000},
 }
 # The best recipe with Z2-equivariant couplings: steps for the same budget.
 BUDGETS_Z2 = {
