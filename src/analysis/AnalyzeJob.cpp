@@ -17,7 +17,7 @@ namespace {
 // Refuses a --json target that exists (without --force) or is the ensemble
 // itself, before any work is done. Local.
 void check_json_target(const AnalyzeOptions& options) {
-  if (options.json.empty() || !std::filesystem::exists(options.json)) return;
+  if (options.json.empty() || options.json == "-" || !std::filesystem::exists(options.json)) return;
   std::error_code error;
   if (std::filesystem::equivalent(options.json, options.ensemble, error)) {
     throw ConfigError(options.json + ": --json names the ensemble file itself");
@@ -31,7 +31,10 @@ void analyze_on_this_rank(const AnalyzeOptions& options) {
   EnsembleAnalysisOptions analysis_options;
   analysis_options.n_blocks = options.blocks;
   const AnalysisReport report(analyze_ensemble(options.ensemble, analysis_options));
-  std::fputs(report.table().c_str(), stdout);
+  // `--json -`: the JSON alone on stdout (for pipes), the tables on stderr.
+  const bool json_to_stdout = options.json == "-";
+  FILE* text = json_to_stdout ? stderr : stdout;
+  std::fputs(report.table().c_str(), text);
   nlohmann::json json = report.json();
   if (const auto sampler = sampler_cost(options.ensemble)) {
     CostComparison costs{report.analysis(), *sampler, std::nullopt, std::nullopt};
@@ -40,21 +43,24 @@ void analyze_on_this_rank(const AnalyzeOptions& options) {
       costs.other_sampler = sampler_cost(options.versus);
       if (!costs.other_sampler) throw ConfigError(options.versus + ": --versus: the file records no costs");
     }
-    std::fputs(cost_table(costs).c_str(), stdout);
+    std::fputs(cost_table(costs).c_str(), text);
     json["cost"] = cost_json(costs);
   } else if (!options.versus.empty()) {
     throw ConfigError(options.ensemble + ": records no costs (seconds_per_row) to compare with --versus");
   }
-  std::fflush(stdout);
-  if (!options.json.empty()) {
+  std::fflush(text);
+  if (json_to_stdout) {
+    std::fputs((json.dump(2) + "\n").c_str(), stdout);
+  } else if (!options.json.empty()) {
     write_json_file(options.json, json, options.force ? OverwritePolicy::Force : OverwritePolicy::Refuse);
-    std::printf("\nwrote %s\n", options.json.c_str());
+    std::fprintf(text, "\nwrote %s\n", options.json.c_str());
   }
   if (options.store) {
     report.store(options.ensemble);
-    std::printf("stored the results in %s:/analysis\n", options.ensemble.c_str());
+    std::fprintf(text, "stored the results in %s:/analysis\n", options.ensemble.c_str());
   }
   std::fflush(stdout);
+  std::fflush(stderr);
 }
 
 }  // namespace

@@ -19,6 +19,7 @@ from debian_python import use_debian_python  # noqa: E402
 if __name__ == "__main__":
     use_debian_python("torch")
 
+import json
 import subprocess
 import tempfile
 import unittest
@@ -88,6 +89,19 @@ class PythonModelMatchesCpp(unittest.TestCase):
             x, log_q = flow.sample(64, generator=generator)
             self.assertEqual(list(x.shape[1:]), flow.shape, name)
             self.assertLess((flow.log_prob(x) - log_q).abs().max().item(), 1e-10, name)
+
+    def test_analyze_json_to_stdout_is_the_json_alone(self):
+        # `flowlat analyze E --json -`: stdout parses as JSON (tables on stderr), no file named "-".
+        out = self.runs["affine"]
+        ensemble = os.path.join(out, "ensemble.h5")
+        done = subprocess.run([FLOWLAT, "analyze", ensemble, "--json", "-"], cwd=out, check=True,
+                              capture_output=True, text=True)
+        report = json.loads(done.stdout)
+        with h5py.File(ensemble, "r") as f:
+            self.assertAlmostEqual(report["ess"], float(f.attrs["ess"]), places=12)
+            self.assertEqual(report["n"], int(f.attrs["n_written"]))
+        self.assertIn("chi2", done.stderr)
+        self.assertFalse(os.path.exists(os.path.join(out, "-")))
 
     def test_float32_evaluation_agrees_to_single_precision(self):
         out = self.runs["fourier_spline_z2"]
