@@ -406,33 +406,32 @@ def _estimators_line(curves):
     return "; ".join(f"{c.name}: {kinds[c.kind]}" for c in curves)
 
 
-def plot_correlator(curves):
-    """C(t) +- error of each Numbers in curves (log axis), titled with the analysis' definition."""
-    fig, ax = plt.subplots(figsize=(6.6, 4.8), dpi=125)
-    dropped = _errorbars(ax, curves, "correlator", log=True)
-    ax.set_yscale("log")
-    ax.set_xlabel("t (lattice units, along the first lattice axis, periodic)")
-    ax.set_ylabel("C(t)")
-    title = _definition_lines(curves[0], "correlator") + "\n" + _estimators_line(curves)
+def _series_figure(curves, key, height, log, xlabel, ylabel, dropped_note):
+    """key(t) +- error of each Numbers in curves, titled with the analysis' definition."""
+    fig, ax = plt.subplots(figsize=(6.6, height), dpi=125)
+    dropped = _errorbars(ax, curves, key, log=log)
+    if log:
+        ax.set_yscale("log")
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    title = _definition_lines(curves[0], key) + "\n" + _estimators_line(curves)
     if dropped:
-        title += f"\n[{dropped} points with C(t) <= 0 or undefined not shown]"
+        title += f"\n[{dropped} {dropped_note} not shown]"
     ax.set_title(title, fontsize=7.5)
     fig.tight_layout()
     return fig
+
+
+def plot_correlator(curves):
+    """C(t) +- error of each Numbers in curves (log axis)."""
+    return _series_figure(curves, "correlator", 4.8, True, "t (lattice units, along the first lattice axis, periodic)",
+                          "C(t)", "points with C(t) <= 0 or undefined")
 
 
 def plot_effective_mass(curves):
-    """m_eff(t) +- error of each Numbers in curves, titled with the analysis' definition."""
-    fig, ax = plt.subplots(figsize=(6.6, 4.6), dpi=125)
-    dropped = _errorbars(ax, curves, "effective_mass")
-    ax.set_xlabel("t (lattice units)")
-    ax.set_ylabel(r"$m_\mathrm{eff}(t)$ (inverse lattice units)")
-    title = _definition_lines(curves[0], "effective_mass") + "\n" + _estimators_line(curves)
-    if dropped:
-        title += f"\n[{dropped} undefined points (argument < 1) not shown]"
-    ax.set_title(title, fontsize=7.5)
-    fig.tight_layout()
-    return fig
+    """m_eff(t) +- error of each Numbers in curves."""
+    return _series_figure(curves, "effective_mass", 4.6, False, "t (lattice units)",
+                          r"$m_\mathrm{eff}(t)$ (inverse lattice units)", "undefined points (argument < 1)")
 
 
 # ---- assembling ----------------------------------------------------------------------

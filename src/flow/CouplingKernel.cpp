@@ -1,5 +1,6 @@
 #include "flow/CouplingKernel.hpp"
 
+#include <cstdlib>
 #include <stdexcept>
 
 namespace flowlat {
@@ -22,6 +23,11 @@ CouplingKernel parse_coupling_kernel(const std::string& text, const std::string&
   if (text == "reference") return CouplingKernel::Reference;
   if (text == "fused") return CouplingKernel::Fused;
   throw std::invalid_argument(what + ": unknown coupling kernel '" + text + "' (allowed: auto, reference, fused)");
+}
+
+CouplingKernel coupling_kernel_from_environment() {
+  const char* kernel = std::getenv("FLOWLAT_COUPLING_KERNEL");
+  return kernel ? parse_coupling_kernel(kernel, "FLOWLAT_COUPLING_KERNEL") : CouplingKernel::Auto;
 }
 
 }  // namespace flowlat

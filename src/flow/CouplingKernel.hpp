@@ -21,4 +21,8 @@ CouplingKernel resolve_coupling_kernel(CouplingKernel requested, const torch::De
 // `what` and the allowed values otherwise. Local.
 CouplingKernel parse_coupling_kernel(const std::string& text, const std::string& what);
 
+// The kernel FLOWLAT_COUPLING_KERNEL names (Auto when unset); throws like
+// parse_coupling_kernel. Local.
+CouplingKernel coupling_kernel_from_environment();
+
 }  // namespace flowlat

@@ -1,7 +1,5 @@
 #include "flow/FlowDevice.hpp"
 
-#include <cstdlib>
-
 #include "device/DeviceSelection.hpp"
 #include "device/GpuAssignment.hpp"
 #include "flow/ConvKernels.hpp"
@@ -19,9 +17,7 @@ torch::Device prepare_flow_device(const RunConfig& run, const Communicator& comm
     device = select_device(run.device, node, run.gpu_sharing);
     configure_determinism(run.deterministic);
     // A kernel the device cannot run is an input error, named before any work.
-    if (const char* kernel = std::getenv("FLOWLAT_COUPLING_KERNEL")) {
-      resolve_coupling_kernel(parse_coupling_kernel(kernel, "FLOWLAT_COUPLING_KERNEL"), device);
-    }
+    resolve_coupling_kernel(coupling_kernel_from_environment(), device);
   });
   return device;
 }

@@ -46,11 +46,7 @@ struct Knots {
     return T(kSplineMinDerivative) + softplus(derivatives[knot - 1] + shift());
   }
 
-  // softplus(shift) + kSplineMinDerivative = 1: zero parameters give the identity.
-  static T shift() {
-    static const T value = T(std::log(std::expm1(1.0 - kSplineMinDerivative)));
-    return value;
-  }
+  static T shift() { return T(spline_derivative_shift()); }
 
   int64_t bins;
   T bound;

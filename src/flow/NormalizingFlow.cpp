@@ -59,9 +59,7 @@ NormalizingFlowImpl::NormalizingFlowImpl(const FlowArchitecture& architecture)
   for (int64_t i = 0; i < architecture.n_layers; ++i) {
     layers_.push_back(register_module("coupling" + std::to_string(i), make_coupling(architecture, lattice, i)));
   }
-  if (const char* kernel = std::getenv("FLOWLAT_COUPLING_KERNEL")) {
-    set_coupling_kernel(parse_coupling_kernel(kernel, "FLOWLAT_COUPLING_KERNEL"));
-  }
+  set_coupling_kernel(coupling_kernel_from_environment());
 }
 
 void NormalizingFlowImpl::set_coupling_kernel(CouplingKernel kernel) {

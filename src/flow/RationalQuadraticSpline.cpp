@@ -5,12 +5,9 @@
 namespace flowlat {
 namespace {
 
-constexpr double kMinBinFraction = kSplineMinBinFraction;
-constexpr double kMinDerivative = kSplineMinDerivative;
-
 // Knot positions [..., K + 1] from raw bin sizes [..., K]: -B, ..., B exactly.
 torch::Tensor knots(const torch::Tensor& raw, int64_t bins, double bound) {
-  const torch::Tensor fractions = kMinBinFraction + (1 - kMinBinFraction * bins) * torch::softmax(raw, -1);
+  const torch::Tensor fractions = kSplineMinBinFraction + (1 - kSplineMinBinFraction * bins) * torch::softmax(raw, -1);
   const torch::Tensor inner = 2 * bound * torch::cumsum(fractions, -1).narrow(-1, 0, bins - 1) - bound;
   auto end = [&](double value) { return torch::full_like(raw.narrow(-1, 0, 1), value); };
   return torch::cat({end(-bound), inner, end(bound)}, -1);
@@ -27,11 +24,10 @@ SplineResult rational_quadratic_spline(const torch::Tensor& x, const torch::Tens
                                        double bound, SplineDirection direction) {
   TORCH_CHECK(params.size(-1) == spline_parameter_count(bins), "rational_quadratic_spline: expected ",
               spline_parameter_count(bins), " parameters per element, got ", params.size(-1));
-  // softplus(shift) + kMinDerivative = 1: zero parameters give the identity.
-  static const double shift = std::log(std::expm1(1.0 - kMinDerivative));
+  const double shift = spline_derivative_shift();
   const torch::Tensor x_knots = knots(params.narrow(-1, 0, bins), bins, bound);
   const torch::Tensor y_knots = knots(params.narrow(-1, bins, bins), bins, bound);
-  const torch::Tensor inner = kMinDerivative + torch::softplus(params.narrow(-1, 2 * bins, bins - 1) + shift);
+  const torch::Tensor inner = kSplineMinDerivative + torch::softplus(params.narrow(-1, 2 * bins, bins - 1) + shift);
   const torch::Tensor ones = torch::ones_like(params.narrow(-1, 0, 1));
   const torch::Tensor derivatives = torch::cat({ones, inner, ones}, -1);  // [..., K + 1]
 

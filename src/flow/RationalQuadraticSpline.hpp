@@ -15,6 +15,7 @@
 // x -> -f(-x): the Z2-equivariant coupling uses it (SplineCoupling).
 #include <torch/torch.h>
 
+#include <cmath>
 #include <cstdint>
 
 namespace flowlat {
@@ -35,6 +36,12 @@ SplineResult rational_quadratic_spline(const torch::Tensor& x, const torch::Tens
 // Smallest bin size (a fraction of 2B) and smallest inner derivative.
 inline constexpr double kSplineMinBinFraction = 1e-3;
 inline constexpr double kSplineMinDerivative = 1e-3;
+// softplus(r + shift) + kSplineMinDerivative = 1 at r = 0: zero parameters
+// give the identity map. Local.
+inline double spline_derivative_shift() {
+  static const double shift = std::log(std::expm1(1.0 - kSplineMinDerivative));
+  return shift;
+}
 
 // Number of parameters of one spline of `bins` bins. Local.
 inline int64_t spline_parameter_count(int64_t bins) { return 3 * bins - 1; }

@@ -42,11 +42,8 @@ class GradientSync {
   // and writes it back into every parameter's .grad. Before MPI touches
   // device memory the producing stream is synchronised. Collective.
   void sum_gradients(torch::Tensor fused);
-  void sum_gradients() { sum_gradients(fused_gradients()); }
   // Whether sum_gradients reduces `fused` through a host buffer. Local.
   bool stages_through_host(const torch::Tensor& fused) const;
-  // True iff every gradient is finite on this rank. Local.
-  bool gradients_finite() const { return all_finite(fused_gradients()); }
   // FNV-1a hash of every parameter's bytes. Local.
   uint64_t parameter_checksum() const;
 

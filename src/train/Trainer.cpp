@@ -61,11 +61,11 @@ int64_t Trainer::injected_fault_step(int rank) {
   return std::atoll(fault_step);
 }
 
-void Trainer::clip_gradients() {
+void Trainer::clip_gradients(const torch::Tensor& fused) {
   if (config_.train.grad_clip <= 0) return;
   torch::NoGradGuard no_grad;
-  // One device-to-host synchronisation: the norm of the fused gradient.
-  const double norm = sync_->fused_gradients().to(torch::kFloat64).norm().item<double>();
+  // One device-to-host synchronisation: the norm of the summed fused gradient.
+  const double norm = fused.to(torch::kFloat64).norm().item<double>();
   if (norm <= config_.train.grad_clip) return;
   for (auto& p : flow_->parameters()) {
     if (p.grad().defined()) p.mutable_grad().mul_(config_.train.grad_clip / norm);
@@ -136,7 +136,7 @@ StepMetrics Trainer::step(StopRequest local_stop) {
   } else {
     consecutive_skips_ = 0;
     sync_->sum_gradients(fused_gradients);
-    clip_gradients();
+    clip_gradients(fused_gradients);
     optimizer_->step();
   }
   steps_done_ = metrics.step;

@@ -65,7 +65,7 @@ class Trainer {
  private:
   void check_same_architecture() const;
   // Rescales the (summed) gradients to norm train.grad_clip if above. Local.
-  void clip_gradients();
+  void clip_gradients(const torch::Tensor& fused);
   void evaluate(StepMetrics& metrics);
   // The step at which the test hook FLOWLAT_FAULT_RANK/STEP makes this rank fail; 0: never.
   static int64_t injected_fault_step(int rank);
