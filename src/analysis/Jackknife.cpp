@@ -28,27 +28,31 @@ void validate(const std::vector<std::vector<double>>& primaries, int n_blocks) {
 }
 
 // Means [1 + n_blocks][primary]: row 0 over all samples, row 1 + j over all
-// samples but block j. Sums are long double so that total - block keeps
-// full double precision even for one-sample blocks.
+// samples but block j. The sum without block j is the sum of the blocks
+// before it plus those after it, never total - block: when one sample
+// dominates (importance weights), that difference cancels to 0 and
+// log-type estimators gave NaN errors. Sums are long double.
 std::vector<std::vector<double>> leave_one_out_means(
     const std::vector<std::vector<double>>& primaries, std::size_t n_blocks) {
   const std::size_t n = primaries[0].size();
   std::vector<std::vector<double>> means(n_blocks + 1, std::vector<double>(primaries.size()));
   std::vector<long double> block_sum(n_blocks);
   for (std::size_t a = 0; a < primaries.size(); ++a) {
-    long double total = 0;
     for (std::size_t j = 0; j < n_blocks; ++j) {
       long double sum = 0;
       for (std::size_t i = j * n / n_blocks; i < (j + 1) * n / n_blocks; ++i) {
         sum += primaries[a][i];
       }
       block_sum[j] = sum;
-      total += sum;
     }
-    means[0][a] = static_cast<double>(total / n);
+    std::vector<long double> suffix(n_blocks + 1, 0.0L);
+    for (std::size_t j = n_blocks; j-- > 0;) suffix[j] = suffix[j + 1] + block_sum[j];
+    means[0][a] = static_cast<double>(suffix[0] / n);
+    long double prefix = 0;
     for (std::size_t j = 0; j < n_blocks; ++j) {
       const std::size_t block_size = (j + 1) * n / n_blocks - j * n / n_blocks;
-      means[j + 1][a] = static_cast<double>((total - block_sum[j]) / (n - block_size));
+      means[j + 1][a] = static_cast<double>((prefix + suffix[j + 1]) / (n - block_size));
+      prefix += block_sum[j];
     }
   }
   return means;

@@ -16,7 +16,14 @@ void CommandRegistry::run_selected(const Communicator& comm) const {
 void ConfigOptions::add_to(CLI::App* command) {
   command->add_option("config", config_file, "YAML configuration file")->required()->check(CLI::ExistingFile);
   command->add_option("--set", overrides, "override a key: --set train.lr=5e-4 (repeatable; `flowlat keys` lists them)");
-  command->add_flag("--force", force, "overwrite an existing output");
+  force_option_ = command->add_flag("--force", force, "overwrite an existing output");
+  command->add_option("--json", json,
+                      "write the results (with the build's provenance) as JSON to this file; - writes the JSON "
+                      "alone to stdout and everything else to stderr");
+}
+
+CLI::Option* ConfigOptions::add_resume(CLI::App* command, bool& resume, const std::string& help) {
+  return command->add_flag("--resume", resume, help)->excludes(force_option_);
 }
 
 Config load_collectively(const ConfigOptions& options, const Communicator& comm) {

@@ -28,7 +28,14 @@ struct ConfigOptions {
   std::string config_file;
   std::vector<std::string> overrides;  // --set key.path=value
   bool force = false;
+  std::string json;  // --json PATH|- (cli/JsonOutput.hpp)
   void add_to(CLI::App* command);
+  // Adds --resume, refused together with --force (which would discard what
+  // --resume continues).
+  CLI::Option* add_resume(CLI::App* command, bool& resume, const std::string& help);
+
+ private:
+  CLI::Option* force_option_ = nullptr;
 };
 
 // Loads the configuration on every rank; errors reach all ranks. Collective.

@@ -1,4 +1,5 @@
 #include "cli/Commands.hpp"
+#include "cli/JsonOutput.hpp"
 #include "hmc/HmcJob.hpp"
 
 namespace flowlat {
@@ -10,13 +11,16 @@ void register_hmc(CLI::App& app, CommandRegistry& registry) {
   config_options->add_to(command);
   command->add_option("--output", options->output_path, "ensemble file (default: <run.output_dir>/<hmc.output>)");
   auto resume = std::make_shared<bool>(false);
-  command->add_flag("--resume", *resume, "continue a stopped or killed run from its last committed round");
+  config_options->add_resume(command, *resume, "continue a stopped or killed run from its last committed round");
   registry.add(command, [config_options, options, resume](const Communicator& comm) {
     const Config config = load_collectively(*config_options, comm);
     HmcOptions chosen = *options;
     chosen.overwrite = config_options->force ? OverwritePolicy::Force : OverwritePolicy::Refuse;
     chosen.start = *resume ? HmcStart::Resume : HmcStart::Fresh;
-    run_hmc(config, comm, chosen);
+    JsonOutput json;
+    json.begin(config_options->json, config_options->force, comm);
+    const nlohmann::json result = run_hmc(config, comm, chosen);
+    json.finish(result, comm);
   });
 }
 

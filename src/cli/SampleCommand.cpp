@@ -1,4 +1,5 @@
 #include "cli/Commands.hpp"
+#include "cli/JsonOutput.hpp"
 #include "sample/SampleJob.hpp"
 
 namespace flowlat {
@@ -11,13 +12,16 @@ void register_sample(CLI::App& app, CommandRegistry& registry) {
   options->add_to(command);
   command->add_option("--model", sample->model_path, "model file (default: <run.output_dir>/model.pt)");
   command->add_option("--output", sample->output_path, "ensemble file (default: <run.output_dir>/<sample.output>)");
-  command->add_flag("--resume", *resume, "continue a partly written ensemble file to sample.n_configs");
+  options->add_resume(command, *resume, "continue a partly written ensemble file to sample.n_configs");
   registry.add(command, [options, sample, resume](const Communicator& comm) {
     const Config config = load_collectively(*options, comm);
     SampleOptions chosen = *sample;
     chosen.overwrite = options->force ? OverwritePolicy::Force : OverwritePolicy::Refuse;
     chosen.start = *resume ? SampleStart::Resume : SampleStart::Fresh;
-    run_sampling(config, comm, chosen);
+    JsonOutput json;
+    json.begin(options->json, options->force, comm);
+    const nlohmann::json result = run_sampling(config, comm, chosen).summary;
+    json.finish(result, comm);
   });
 }
 

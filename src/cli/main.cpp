@@ -3,14 +3,18 @@
 #include <CLI/CLI.hpp>
 
 #include <cstdio>
+#include <string>
+#include <vector>
 #if defined(__GLIBC__)
 #include <malloc.h>
 #endif
 
 #include "cli/Commands.hpp"
+#include "cli/ResumeCommand.hpp"
 #include "parallel/CollectiveError.hpp"
 #include "parallel/Communicator.hpp"
 #include "parallel/MpiSession.hpp"
+#include "provenance/BuildInfo.hpp"
 
 namespace {
 // glibc serves blocks above its mmap threshold with fresh mmap()s and hands
@@ -26,6 +30,18 @@ void keep_freed_memory_for_reuse() {
   mallopt(M_TRIM_THRESHOLD, 1 << 30);
 #endif
 }
+// The error for `flowlat NAME ...` when NAME is no subcommand (CLI11 only
+// says that a subcommand is required), or "" when argv[1] is one or an option.
+std::string unknown_command(const CLI::App& app, int argc, char** argv) {
+  if (argc < 2 || argv[1][0] == '-') return "";
+  std::string known;
+  for (const CLI::App* command : app.get_subcommands([](const CLI::App*) { return true; })) {
+    if (command->get_name() == argv[1]) return "";
+    known += (known.empty() ? "" : ", ") + command->get_name();
+  }
+  return std::string("unknown command '") + argv[1] + "' (commands: " + known + "; flowlat --help)";
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -35,8 +51,13 @@ int main(int argc, char** argv) {
 
   CLI::App app{"flowlat: normalizing flows for lattice field theory"};
   app.require_subcommand(1);
+  app.set_version_flag("--version", flowlat::version_report(), "Version, commit, build and libraries, then exit");
   flowlat::CommandRegistry commands;
   flowlat::register_commands(app, commands);
+  if (const std::string error = unknown_command(app, argc, argv); !error.empty()) {
+    if (world.is_root()) std::fprintf(stderr, "flowlat: error: %s\n", error.c_str());
+    return static_cast<int>(flowlat::ExitCode::InputError);
+  }
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -55,7 +76,13 @@ int main(int argc, char** argv) {
   } catch (const flowlat::CollectiveError& e) {
     // Every rank threw the same error: rank 0 reports, all end cleanly.
     const bool stopped = e.code() == flowlat::ExitCode::StoppedResumable;
-    if (world.is_root()) std::fprintf(stderr, "flowlat: %s%s\n", stopped ? "" : "error: ", e.what());
+    if (world.is_root() && stopped) {
+      std::fflush(stdout);
+      std::fprintf(stderr, "flowlat: %s; continue with: %s\n", e.what(),
+                   flowlat::resume_command(std::vector<std::string>(argv, argv + argc), world.size()).c_str());
+    } else if (world.is_root()) {
+      std::fprintf(stderr, "flowlat: error: %s\n", e.what());
+    }
     return static_cast<int>(e.code());
   } catch (const std::exception& e) {
     // Only this rank failed: report with its rank and take the job down.

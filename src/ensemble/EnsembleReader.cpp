@@ -16,6 +16,22 @@ EnsembleReader::EnsembleReader(const std::string& path) : path_(path), file_(pat
   n_written_ = root.read_int64(ensemble::kNWritten);
   n_total_ = root.read_int64(ensemble::kNTotal);
   lattice_shape_ = root.read_int64_vector("lattice_shape");
+  check_ensemble_header(path, root.contains("format_version") ? root.read_int64("format_version") : -1, n_written_,
+                        n_total_, H5Dataset::open(file_, ensemble::kLogW).rows());
+}
+
+void check_ensemble_header(const std::string& path, int64_t format_version, int64_t n_written, int64_t n_total,
+                           int64_t rows) {
+  if (format_version != ensemble::kFormatVersion) {
+    throw std::runtime_error(path + ": format_version " + std::to_string(format_version) +
+                             ", but this flowlat reads format_version " + std::to_string(ensemble::kFormatVersion) +
+                             (format_version > ensemble::kFormatVersion ? " (written by a newer flowlat)" : ""));
+  }
+  if (n_written < 0 || n_written > n_total || n_total > rows) {
+    throw std::runtime_error(path + ": inconsistent attributes: n_written = " + std::to_string(n_written) +
+                             ", n_configs = " + std::to_string(n_total) + ", but " + ensemble::kLogW + " has " +
+                             std::to_string(rows) + " rows (need 0 <= n_written <= n_configs <= rows)");
+  }
 }
 
 int64_t EnsembleReader::volume() const {

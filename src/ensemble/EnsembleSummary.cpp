@@ -13,22 +13,25 @@ namespace {
 
 constexpr int64_t kJackknifeBlocks = 100;
 
-// log Z = shift + log(S / N) with jackknife over contiguous blocks.
+// log Z = shift + log(S / N) with jackknife over contiguous blocks. The
+// leave-one-out sums are sums of the other blocks (prefix + suffix), not
+// S minus the block: when one weight dominates, that difference cancels to
+// zero or below and gave log_Z_error = NaN.
 void jackknife_log_z(const std::vector<double>& block_sums, const std::vector<int64_t>& block_sizes,
                      double shift, EnsembleSummary& out) {
-  double total = 0;
-  int64_t n = 0;
-  for (size_t b = 0; b < block_sums.size(); ++b) {
-    total += block_sums[b];
-    n += block_sizes[b];
-  }
-  out.log_z = shift + std::log(total / static_cast<double>(n));
   const size_t k = block_sums.size();
+  std::vector<double> suffix(k + 1, 0.0);
+  for (size_t b = k; b-- > 0;) suffix[b] = suffix[b + 1] + block_sums[b];
+  int64_t n = 0;
+  for (int64_t size : block_sizes) n += size;
+  out.log_z = shift + std::log(suffix[0] / static_cast<double>(n));
   if (k < 2) return;
   std::vector<double> leave_one_out(k);
   double mean = 0;
+  double prefix = 0;
   for (size_t b = 0; b < k; ++b) {
-    leave_one_out[b] = std::log((total - block_sums[b]) / static_cast<double>(n - block_sizes[b]));
+    leave_one_out[b] = std::log((prefix + suffix[b + 1]) / static_cast<double>(n - block_sizes[b]));
+    prefix += block_sums[b];
     mean += leave_one_out[b] / static_cast<double>(k);
   }
   double variance = 0;

@@ -5,9 +5,9 @@
 #include <filesystem>
 #include <vector>
 
-#include "BuildInfo.hpp"
 #include "config/ConfigError.hpp"
 #include "ensemble/EnsembleFormat.hpp"
+#include "provenance/BuildInfo.hpp"
 
 namespace flowlat {
 namespace {
@@ -42,12 +42,11 @@ void create_datasets(const H5File& file, const EnsembleLayout& layout) {
 }
 
 void write_description(const H5File& file, const EnsembleLayout& layout, const Config& config,
-                       EnsembleSource source, const Communicator& comm) {
+                       EnsembleSource source, const std::string& kernels, const Communicator& comm) {
   const H5Attributes root = file.attributes();
   root.write_string("format", ensemble::kFormat);
   root.write_int64("format_version", ensemble::kFormatVersion);
-  root.write_string("code_version", kVersion);
-  root.write_string("git_commit", kGitCommit);
+  for (const auto& [name, value] : provenance_fields(kernels)) root.write_string(name, value);
   root.write_string("created", utc_now());
   root.write_string("config", config.resolved_yaml());
   root.write_int64_vector("lattice_shape", layout.lattice_shape);
@@ -67,14 +66,15 @@ EnsembleWriter::EnsembleWriter(H5File file, const EnsembleLayout& layout, const 
     : file_(std::move(file)), layout_(layout), comm_(comm) {}
 
 EnsembleWriter EnsembleWriter::create(const std::string& path, const EnsembleLayout& layout, const Config& config,
-                                      EnsembleSource source, OverwritePolicy overwrite, const Communicator& comm) {
+                                      EnsembleSource source, const std::string& kernels, OverwritePolicy overwrite,
+                                      const Communicator& comm) {
   if (overwrite == OverwritePolicy::Refuse && std::filesystem::exists(path)) {
     throw ConfigError(path + ": ensemble file exists; pass --force to overwrite it or --resume to continue it");
   }
   const FileMode mode = overwrite == OverwritePolicy::Force ? FileMode::Truncate : FileMode::CreateNew;
   EnsembleWriter writer(H5File(path, mode, comm.handle()), layout, comm);
   create_datasets(writer.file_, layout);
-  write_description(writer.file_, layout, config, source, comm);
+  write_description(writer.file_, layout, config, source, kernels, comm);
   writer.file_.flush();
   writer.open_datasets();
   return writer;
@@ -95,6 +95,8 @@ EnsembleWriter EnsembleWriter::reopen(const std::string& path, const Communicato
     layout.chain_states = H5Dataset::open(file, ensemble::kChainFields).rows();
   }
   const int64_t n_written = root.read_int64(ensemble::kNWritten);
+  check_ensemble_header(path, root.contains("format_version") ? root.read_int64("format_version") : -1, n_written,
+                        layout.n_configs, H5Dataset::open(file, ensemble::kLogW).rows());
   EnsembleWriter writer(std::move(file), layout, comm);
   writer.n_written_ = n_written;
   writer.open_datasets();

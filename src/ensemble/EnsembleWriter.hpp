@@ -46,10 +46,12 @@ struct EnsembleRows {
 class EnsembleWriter {
  public:
   // Creates `path` (refused if it exists unless Force) with every dataset
-  // and the descriptive root attributes (format, version, code, time,
-  // resolved config, lattice, action, ranks, seeds, source). Collective.
+  // and the descriptive root attributes (format, version, provenance with
+  // `kernels` (provenance/BuildInfo.hpp), time, resolved config, lattice,
+  // action, ranks, seeds, source). Collective.
   static EnsembleWriter create(const std::string& path, const EnsembleLayout& layout, const Config& config,
-                               EnsembleSource source, OverwritePolicy overwrite, const Communicator& comm);
+                               EnsembleSource source, const std::string& kernels, OverwritePolicy overwrite,
+                               const Communicator& comm);
   // Reopens a partly written file to continue it (or to add its chain);
   // the layout is read from the file. Collective over `comm` (a single
   // process passes Communicator::self()).

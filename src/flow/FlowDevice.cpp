@@ -22,6 +22,11 @@ torch::Device prepare_flow_device(const RunConfig& run, const Communicator& comm
   return device;
 }
 
-const char* cpu_kernels() { return conv_kernels::instruction_set(); }
+std::string flow_kernels(const torch::Device& device) {
+  if (resolve_coupling_kernel(coupling_kernel_from_environment(), device) == CouplingKernel::Reference) {
+    return std::string("reference couplings (LibTorch operations) on ") + device.str();
+  }
+  return std::string("fused couplings, ") + conv_kernels::instruction_set() + " convolution kernels on " + device.str();
+}
 
 }  // namespace flowlat

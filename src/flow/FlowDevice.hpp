@@ -3,6 +3,8 @@
 // set (FLOWLAT_CPU_KERNELS, flow/ConvKernels.hpp) and its device.
 #include <torch/torch.h>
 
+#include <string>
+
 #include "config/Config.hpp"
 #include "parallel/Communicator.hpp"
 
@@ -15,7 +17,9 @@ namespace flowlat {
 // one the device cannot run. Collective.
 torch::Device prepare_flow_device(const RunConfig& run, const Communicator& comm);
 
-// The instruction set of the CPU kernels this process runs ("avx512"). Local.
-const char* cpu_kernels();
+// The coupling kernels this process runs on `device`, recorded in every
+// output: "fused couplings, avx2 convolution kernels on cpu" or "reference
+// couplings (LibTorch operations) on cuda:0". Call after prepare_flow_device. Local.
+std::string flow_kernels(const torch::Device& device);
 
 }  // namespace flowlat

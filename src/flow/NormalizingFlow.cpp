@@ -8,14 +8,30 @@
 #include <stdexcept>
 
 #include "flow/AffineCoupling.hpp"
+#include "flow/FlowDevice.hpp"
 #include "flow/RationalQuadraticSpline.hpp"
 #include "flow/SplineCoupling.hpp"
+#include "io/FileChecksum.hpp"
+#include "provenance/BuildInfo.hpp"
 
 namespace flowlat {
 namespace {
 constexpr const char* kArchitectureKey = "flowlat_architecture";
+constexpr const char* kProvenanceKey = "flowlat_provenance";  // JSON: provenance/BuildInfo.hpp fields
 constexpr const char* kDtypeKey = "flowlat_dtype";
 constexpr const char* kTrainSecondsKey = "flowlat_train_seconds";
+// fnv1a64 of every parameter's bytes in order: a model whose weights were
+// altered after training is refused instead of sampled from.
+constexpr const char* kParametersChecksumKey = "flowlat_parameters_checksum";
+
+std::string parameters_checksum(const std::vector<torch::Tensor>& parameters) {
+  std::string bytes;
+  for (const torch::Tensor& p : parameters) {
+    const torch::Tensor host = p.detach().to(torch::kCPU).contiguous();
+    bytes.append(static_cast<const char*>(host.data_ptr()), host.numel() * host.element_size());
+  }
+  return bytes_checksum(bytes);
+}
 
 std::shared_ptr<CouplingLayerImpl> make_coupling(const FlowArchitecture& a, const Lattice& lattice, int64_t layer) {
   const int parity = static_cast<int>(layer % 2);
@@ -165,6 +181,9 @@ void NormalizingFlowImpl::save_to(const std::string& path, double train_seconds)
   archive.write(kDtypeKey, c10::IValue(std::string(single ? "float32" : "float64")));
   archive.write(kArchitectureKey, c10::IValue(architecture_.to_json().dump()));
   if (train_seconds >= 0) archive.write(kTrainSecondsKey, c10::IValue(train_seconds));
+  const std::string kernels = flow_kernels(parameters().front().device());
+  archive.write(kProvenanceKey, c10::IValue(provenance_json(kernels).dump()));
+  archive.write(kParametersChecksumKey, c10::IValue(parameters_checksum(parameters())));
   archive.save_to(path);
 }
 
@@ -186,7 +205,17 @@ void NormalizingFlowImpl::load_from(const std::string& path) {
   c10::IValue dtype;
   const bool single = !archive.try_read(kDtypeKey, dtype) || dtype.toStringRef() == "float32";
   to(torch::kCPU, single ? torch::kFloat32 : torch::kFloat64);
-  torch::nn::Module::load(archive);
+  try {
+    torch::nn::Module::load(archive);
+  } catch (const c10::Error& e) {
+    throw std::runtime_error(path + ": damaged model file (its parameters cannot be read)");
+  }
+  c10::IValue recorded;
+  if (archive.try_read(kParametersChecksumKey, recorded) && recorded.isString() &&
+      recorded.toStringRef() != parameters_checksum(parameters())) {
+    throw std::runtime_error(path + ": the parameters do not match the checksum recorded when the model was saved ("
+                             + recorded.toStringRef() + "): the file was altered or damaged");
+  }
 }
 
 }  // namespace flowlat

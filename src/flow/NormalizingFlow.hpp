@@ -57,7 +57,8 @@ class NormalizingFlowImpl : public torch::nn::Module {
   // Number of trainable scalars.
   int64_t parameter_count() const;
 
-  // Writes parameters with the architecture recorded, and the training's
+  // Writes parameters with the architecture and the provenance (build,
+  // libraries, kernels: provenance/BuildInfo.hpp) recorded, and the training's
   // wall-clock seconds when given (>= 0). Local.
   void save_to(const std::string& path, double train_seconds = -1) const;
   // The training seconds recorded in a model file, if any. Local.

@@ -34,6 +34,8 @@
 #include "job/RunHeader.hpp"
 #include "job/StopMonitor.hpp"
 #include "parallel/CollectiveError.hpp"
+#include "job/Log.hpp"
+#include "provenance/BuildInfo.hpp"
 
 namespace flowlat {
 namespace {
@@ -102,14 +104,14 @@ int64_t kept_per_chain(const HmcConfig& hmc) { return hmc.n_trajectories; }
 void print_parameters(const HmcParameters& p, const HmcConfig& hmc, int64_t total_chains, const std::string& path,
                       const Communicator& comm) {
   if (!comm.is_root()) return;
-  std::printf("hmc: %lld chains (%lld per rank), %lld thermalisation + %lld measured trajectories each, every "
+  log_line("hmc: %lld chains (%lld per rank), %lld thermalisation + %lld measured trajectories each, every "
               "%lld%s kept; %s, step %g x %lld (trajectory length %g)%s, seed %llu\n",
               static_cast<long long>(total_chains), static_cast<long long>(p.n_chains_per_rank),
               static_cast<long long>(p.n_thermalization), static_cast<long long>(hmc.n_trajectories * hmc.save_every),
               static_cast<long long>(hmc.save_every), hmc.save_every == 1 ? "st" : "th", to_string(p.integrator),
               p.step_size, static_cast<long long>(p.n_steps), p.step_size * static_cast<double>(p.n_steps),
               hmc.tune == HmcTuning::Auto ? " before tuning" : "", static_cast<unsigned long long>(p.seed));
-  std::printf("output: %s (%lld rows, configurations in %s)\n", path.c_str(),
+  log_line("output: %s (%lld rows, configurations in %s)\n", path.c_str(),
               static_cast<long long>(total_chains * kept_per_chain(hmc)), to_string(hmc.config_precision));
   std::fflush(stdout);
 }
@@ -134,7 +136,7 @@ void check_resumable(const Config& config, const std::string& path, int64_t tota
 // The file to write: a new one with the run's description, or the one to
 // continue (refusing another configuration or chain count). Collective.
 std::unique_ptr<EnsembleWriter> open_file(const Config& config, const HmcOptions& options, const std::string& path,
-                                          int64_t total_chains, const Communicator& comm) {
+                                          int64_t total_chains, const std::string& kernels, const Communicator& comm) {
   // The checks first, on rank 0; the collective reopen only once all agree.
   run_collectively(comm, [&] {
     if (options.start == HmcStart::Resume) {
@@ -160,7 +162,7 @@ std::unique_ptr<EnsembleWriter> open_file(const Config& config, const HmcOptions
   layout.chain_states = total_chains;
   run_collectively(comm, [&] {
     writer = std::make_unique<EnsembleWriter>(
-        EnsembleWriter::create(path, layout, config, EnsembleSource::Hmc, options.overwrite, comm));
+        EnsembleWriter::create(path, layout, config, EnsembleSource::Hmc, kernels, options.overwrite, comm));
     writer->set_attribute(ensemble::kChainLayout, std::string("interleaved"));
     writer->set_attribute("n_chains", total_chains);
     writer->set_attribute("chain_length", kept_per_chain(config.hmc));
@@ -175,7 +177,7 @@ void thermalize(const Config& config, HmcSampler& sampler, EnsembleWriter& write
   if (hmc.tune == HmcTuning::Auto) {
     const HmcTuningResult tuned = tune_hmc(sampler, hmc, comm);
     if (comm.is_root()) {
-      std::printf("tuned: xi2 = %.3f, trajectory length %.4g = %g xi2, step %.5g x %lld, acceptance %.3f\n",
+      log_line("tuned: xi2 = %.3f, trajectory length %.4g = %g xi2, step %.5g x %lld, acceptance %.3f\n",
                   tuned.correlation_length, tuned.trajectory_length, hmc.trajectory_length_xi, tuned.step_size,
                   static_cast<long long>(tuned.n_md_steps), tuned.acceptance);
     }
@@ -188,7 +190,7 @@ void thermalize(const Config& config, HmcSampler& sampler, EnsembleWriter& write
   double sums[2] = {static_cast<double>(accepted), static_cast<double>(remaining * sampler.n_chains())};
   comm.sum_in_place(sums, 2);
   const double acceptance = sums[1] > 0 ? sums[0] / sums[1] : 1.0;
-  if (comm.is_root()) std::printf("thermalised: acceptance %.4f\n", acceptance);
+  if (comm.is_root()) log_line("thermalised: acceptance %.4f\n", acceptance);
   writer.set_attribute("thermalization_accept_rate", acceptance);
   writer.set_attribute("hmc_step_size", sampler.parameters().step_size);
   writer.set_attribute("hmc_n_md_steps", sampler.parameters().n_steps);
@@ -224,7 +226,7 @@ TrajectoryTotals run_and_write(const Config& config, HmcSampler& sampler, Ensemb
       writer.close();
       throw CollectiveError("stopped by " + describe_stop(stop, config.run.max_walltime.seconds) + " with " +
                                 std::to_string(s0) + " of " + std::to_string(n) + " kept trajectories per chain in " +
-                                path + "; continue with: flowlat hmc " + config.source_file + " --resume",
+                                path,
                             ExitCode::StoppedResumable);
     }
     const auto start = Clock::now();
@@ -253,7 +255,7 @@ TrajectoryTotals run_and_write(const Config& config, HmcSampler& sampler, Ensemb
     global = totals.global(comm, before);
     commit_round(writer, sampler, s0 + count, global);
     if (comm.is_root() && ((round + 1) % report_every == 0 || s0 + count == n)) {
-      std::printf("kept trajectory %lld/%lld: acceptance %.4f, %.3f ms/trajectory of all chains\n",
+      log_line("kept trajectory %lld/%lld: acceptance %.4f, %.3f ms/trajectory of all chains\n",
                   static_cast<long long>(s0 + count), static_cast<long long>(n), global.accepted / global.trajectories,
                   1e3 * global.seconds / (global.trajectories / static_cast<double>(total_chains)));
       std::fflush(stdout);
@@ -283,34 +285,40 @@ void write_summary(EnsembleWriter& writer, const HmcSampler& sampler, const HmcC
   writer.set_attribute("evaluation_kind", std::string("force"));
 }
 
-void print_summary(const TrajectoryTotals& t, double seconds, const std::string& path, int64_t rows,
-                   const Communicator& comm) {
-  if (!comm.is_root()) return;
+// Prints the run's acceptance and energy violation and returns them with
+// the file's description (the start of the --json document). Local (rank 0).
+nlohmann::json print_summary(const TrajectoryTotals& t, double seconds, const std::string& path, int64_t rows) {
+  const double acceptance = t.accepted / t.trajectories;
   const double mean = t.exp_minus_delta_h / t.trajectories;
   const double variance = t.exp_minus_delta_h_squared / t.trajectories - mean * mean;
-  std::printf("hmc: acceptance %.4f, <dH> = %.3e, <exp(-dH)> = %.5f +- %.5f (naive error; exactly 1 in "
-              "equilibrium)\n",
-              t.accepted / t.trajectories, t.delta_h / t.trajectories, mean,
-              std::sqrt(std::max(variance, 0.0) / t.trajectories));
-  std::printf("ensemble: %s, %lld rows in %.2f s\n", path.c_str(), static_cast<long long>(rows), seconds);
-  std::fflush(stdout);
+  const double error = std::sqrt(std::max(variance, 0.0) / t.trajectories);
+  log_line("hmc: acceptance %.4f, <dH> = %.3e, <exp(-dH)> = %.5f +- %.5f (naive error; exactly 1 in "
+           "equilibrium)\n",
+           acceptance, t.delta_h / t.trajectories, mean, error);
+  log_line("ensemble: %s, %lld rows in %.2f s\n", path.c_str(), static_cast<long long>(rows), seconds);
+  return {{"command", "hmc"},
+          {"ensemble", path},
+          {"rows", rows},
+          {"seconds", seconds},
+          {"acceptance", acceptance},
+          {"mean_delta_h", t.delta_h / t.trajectories},
+          {"exp_minus_delta_h", {{"mean", mean}, {"naive_error", error}}}};
 }
 
-// The observables of the finished file with the Gamma method's tau_int of
-// each (the "chain" columns; for HMC the chains are the trajectory
-// sequences, analysed as replicas). Collective; rank 0 reads and prints.
-void print_observables(const std::string& path, const Communicator& comm) {
-  run_collectively(comm, [&] {
-    if (!comm.is_root()) return;
-    std::printf("\nobservables (tau_int in units of kept trajectories):\n%s",
-                AnalysisReport(analyze_ensemble(path)).table().c_str());
-    std::fflush(stdout);
-  });
+// Prints the observables of the finished file with the Gamma method's
+// tau_int of each (the "chain" columns; for HMC the chains are the
+// trajectory sequences, analysed as replicas) and returns them as
+// `flowlat analyze --json` writes them. Local (rank 0).
+nlohmann::json print_observables(const std::string& path) {
+  const AnalysisReport report(analyze_ensemble(path));
+  std::printf("\nobservables (tau_int in units of kept trajectories):\n%s", report.table().c_str());
+  std::fflush(stdout);
+  return report.json();
 }
 
 }  // namespace
 
-void run_hmc(const Config& config, const Communicator& comm, const HmcOptions& options) {
+nlohmann::json run_hmc(const Config& config, const Communicator& comm, const HmcOptions& options) {
   const auto start = Clock::now();
   // Handlers from the start: a signal during thermalisation stops the job
   // after its first committed round instead of killing it.
@@ -326,10 +334,11 @@ void run_hmc(const Config& config, const Communicator& comm, const HmcOptions& o
     device = select_device(config.run.device, node, config.run.gpu_sharing);
     configure_determinism(config.run.deterministic);
   });
-  print_run_header("hmc", config, comm, device.str(), "");
+  const std::string kernels = "LibTorch operations on " + device.str();
+  print_run_header("hmc", config, comm, device.str(), kernels);
   const int64_t total_chains = p.n_chains_per_rank * comm.size();
   print_parameters(p, config.hmc, total_chains, path, comm);
-  std::unique_ptr<EnsembleWriter> writer = open_file(config, options, path, total_chains, comm);
+  std::unique_ptr<EnsembleWriter> writer = open_file(config, options, path, total_chains, kernels, comm);
 
   torch::NoGradGuard no_grad;
   HmcSampler sampler(Phi4Action(config.action.m2, config.action.lambda), Lattice(config.lattice.shape), p,
@@ -346,7 +355,7 @@ void run_hmc(const Config& config, const Communicator& comm, const HmcOptions& o
     before = stored_totals(*writer);
     first_kept = writer->n_written() / total_chains;
     if (comm.is_root()) {
-      std::printf("resuming %s at kept trajectory %lld of %lld per chain\n", path.c_str(),
+      log_line("resuming %s at kept trajectory %lld of %lld per chain\n", path.c_str(),
                   static_cast<long long>(first_kept), static_cast<long long>(kept_per_chain(config.hmc)));
     }
   } else {
@@ -356,8 +365,23 @@ void run_hmc(const Config& config, const Communicator& comm, const HmcOptions& o
   const TrajectoryTotals totals = run_and_write(config, sampler, *writer, first_kept, before, path, monitor, comm);
   write_summary(*writer, sampler, config.hmc, totals);
   writer->close();
-  print_summary(totals, seconds_since(start), path, total_chains * kept_per_chain(config.hmc), comm);
-  print_observables(path, comm);
+  if (totals.accepted == 0) {
+    // Observables of the starting configurations are no result: the file is
+    // kept (nothing is lost), the exit code says the input was unusable.
+    throw CollectiveError("hmc: no trajectory was accepted in " +
+                              std::to_string(static_cast<int64_t>(totals.trajectories)) + " (acceptance 0): " + path +
+                              " holds only the starting configurations; reduce hmc.step_size (the run used " +
+                              std::to_string(sampler.parameters().step_size) + ") or set hmc.tune: auto",
+                          ExitCode::InputError);
+  }
+  nlohmann::json result;
+  run_collectively(comm, [&] {
+    if (!comm.is_root()) return;
+    result = print_summary(totals, seconds_since(start), path, total_chains * kept_per_chain(config.hmc));
+    result["analysis"] = print_observables(path);
+    result["provenance"] = provenance_json(kernels);
+  });
+  return result;
 }
 
 }  // namespace flowlat

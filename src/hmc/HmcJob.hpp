@@ -8,6 +8,8 @@
 // with tau_int of each.
 #include <string>
 
+#include <nlohmann/json.hpp>
+
 #include "config/Config.hpp"
 #include "io/OverwritePolicy.hpp"
 #include "parallel/Communicator.hpp"
@@ -28,7 +30,9 @@ struct HmcOptions {
 // trajectories, each committed with the chains' fields so that a stopped
 // or killed job continues bitwise with --resume. Throws
 // CollectiveError(StoppedResumable) when stopped by a signal or
-// run.max_walltime. Collective; rank 0 prints.
-void run_hmc(const Config& config, const Communicator& comm, const HmcOptions& options);
+// run.max_walltime. Collective; rank 0 prints and returns the results
+// (acceptance, energy violation, the analysis as `flowlat analyze --json`
+// has it, provenance: the --json document); null on the other ranks.
+nlohmann::json run_hmc(const Config& config, const Communicator& comm, const HmcOptions& options);
 
 }  // namespace flowlat

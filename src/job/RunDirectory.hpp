@@ -14,8 +14,10 @@ class RunDirectory {
   explicit RunDirectory(std::string path) : path_(std::move(path)) {}
 
   // Rank 0 creates the directory (refusing a non-empty one unless Force)
-  // and writes config.yaml; errors reach every rank. Collective.
-  void prepare(const Config& config, OverwritePolicy policy, const Communicator& comm) const;
+  // and writes config.yaml, headed by the provenance comment (build,
+  // libraries, `kernels`); errors reach every rank. Collective.
+  void prepare(const Config& config, const std::string& kernels, OverwritePolicy policy,
+               const Communicator& comm) const;
 
   const std::string& path() const { return path_; }
   std::string file(const std::string& name) const { return path_ + "/" + name; }

@@ -9,8 +9,8 @@
 
 namespace flowlat {
 
-// `device` names the rank's device ("cpu", "cuda:0"); `kernels` the CPU
-// kernels' instruction set ("avx512"), or empty where no flow runs.
+// `device` names the rank's device ("cpu", "cuda:0"); `kernels` the compute
+// kernels (flow/FlowDevice.hpp: flow_kernels), or empty.
 // Rank 0 prints; the others return. Local.
 void print_run_header(const char* command, const Config& config, const Communicator& comm, const std::string& device,
                       const std::string& kernels);

@@ -8,6 +8,12 @@ class MpiSession {
   ~MpiSession();
   MpiSession(const MpiSession&) = delete;
   MpiSession& operator=(const MpiSession&) = delete;
+
+  // Which launcher started this process, from the environment it had
+  // before MPI_Init (MPI_Init of a singleton sets launcher variables
+  // itself). Local.
+  enum class Launcher { None, OpenMpi, Srun, OtherMpi };
+  static Launcher launcher();
 };
 
 }  // namespace flowlat

@@ -1,9 +1,10 @@
 #include "pipeline/RunJob.hpp"
 
-// The plot scripts are found, in order, in $FLOWLAT_TOOLS_DIR, in the source
-// tree the binary was built from (BuildInfo.hpp: kSourceDir), in
-// <prefix>/share/flowlat/tools and <prefix>/tools beside <prefix>/bin/flowlat
-// or <build>/flowlat. The interpreter is $FLOWLAT_PYTHON, else python3.
+// The plot scripts are found, in order, in $FLOWLAT_TOOLS_DIR, beside the
+// running binary (<prefix>/share/flowlat/tools for <prefix>/bin/flowlat, as
+// `cmake --install` lays them out, whatever the prefix; <dir>/tools for a build directory inside
+// the source tree, <dir>/build/flowlat), and last in the source tree the
+// binary was built from. The interpreter is $FLOWLAT_PYTHON, else python3.
 #include <algorithm>
 #include <cstdio>
 #include <cstdlib>
@@ -12,12 +13,13 @@
 #include <string>
 #include <vector>
 
-#include "BuildInfo.hpp"
 #include "analysis/AnalysisReport.hpp"
 #include "analysis/EnsembleAnalysis.hpp"
 #include "parallel/CollectiveError.hpp"
+#include "provenance/BuildInfo.hpp"
 #include "sample/SampleJob.hpp"
 #include "train/TrainJob.hpp"
+#include "job/Log.hpp"
 
 namespace flowlat {
 namespace {
@@ -40,13 +42,13 @@ bool has_plot_tools(const fs::path& dir) {
 std::optional<fs::path> find_tools_dir() {
   std::vector<fs::path> candidates;
   if (const char* env = std::getenv("FLOWLAT_TOOLS_DIR"); env != nullptr && *env != '\0') candidates.emplace_back(env);
-  candidates.push_back(fs::path(kSourceDir) / "tools");
   std::error_code error;
   const fs::path exe = fs::read_symlink("/proc/self/exe", error);
   if (!error) {
-    candidates.push_back(exe.parent_path().parent_path() / "share" / "flowlat" / "tools");
+    candidates.push_back((exe.parent_path() / installed_tools_from_binary()).lexically_normal());
     candidates.push_back(exe.parent_path().parent_path() / "tools");
   }
+  candidates.push_back(fs::path(build_source_dir()) / "tools");
   for (const fs::path& dir : candidates) {
     if (has_plot_tools(dir)) return dir;
   }
@@ -102,17 +104,19 @@ void write_hmc_analysis(const Config& config, const std::string& requested) {
   try {
     AnalysisReport(analyze_ensemble(hmc)).write_json(hmc + ".json", OverwritePolicy::Refuse);
   } catch (const std::exception& e) {
-    std::printf("note: no analysis of %s for the plots (%s)\n", hmc.c_str(), e.what());
+    log_line("note: no analysis of %s for the plots (%s)\n", hmc.c_str(), e.what());
   }
 }
 
-// Makes the plots and prints their paths, or says how to make them. Local (rank 0).
-void make_plots(const Config& config, const std::string& hmc) {
+// Makes the plots and prints and returns their paths, or says how to make
+// them (and returns none). Local (rank 0).
+std::vector<std::string> make_plots(const Config& config, const std::string& hmc) {
   const std::optional<fs::path> tools = find_tools_dir();
   const std::string python = python_interpreter();
   const fs::path shown_tools = tools ? *tools : fs::path("tools");
   const std::vector<std::string> commands = plot_commands(config, python, shown_tools, hmc);
   std::string pngs;
+  std::vector<std::string> made_pngs;
   bool made = tools.has_value();
   for (const std::string& command : commands) {
     if (!made) break;
@@ -121,11 +125,14 @@ void make_plots(const Config& config, const std::string& hmc) {
     if (made) pngs += *output;
   }
   if (made) {
-    std::printf("\nplots:\n");
+    std::printf("\nplots (scripts in %s):\n", tools->c_str());
     for (size_t start = 0; start < pngs.size();) {
       const size_t end = std::min(pngs.find('\n', start), pngs.size());
       const std::string line = pngs.substr(start, end - start);
-      if (line.size() >= 4 && line.compare(line.size() - 4, 4, ".png") == 0) std::printf("  %s\n", line.c_str());
+      if (line.size() >= 4 && line.compare(line.size() - 4, 4, ".png") == 0) {
+        std::printf("  %s\n", line.c_str());
+        made_pngs.push_back(line);
+      }
       start = end + 1;
     }
   } else {
@@ -136,18 +143,21 @@ void make_plots(const Config& config, const std::string& hmc) {
     for (const std::string& command : commands) std::printf("  %s\n", command.c_str());
   }
   std::fflush(stdout);
+  return made_pngs;
 }
 
 }  // namespace
 
-void run_pipeline(const Config& config, const Communicator& comm, const RunOptions& options) {
-  run_training(config, comm, options.overwrite, options.start == RunStart::Resume ? TrainStart::Resume : TrainStart::Fresh);
+nlohmann::json run_pipeline(const Config& config, const Communicator& comm, const RunOptions& options) {
+  nlohmann::json result = {{"command", "run"}};
+  result["train"] = run_training(config, comm, options.overwrite,
+                                 options.start == RunStart::Resume ? TrainStart::Resume : TrainStart::Fresh);
   SampleOptions sample;
   sample.overwrite = options.overwrite;
   // A run stopped while training has no ensemble yet: sampling then starts it.
   const bool continue_ensemble = options.start == RunStart::Resume && fs::exists(default_ensemble_path(config));
   sample.start = continue_ensemble ? SampleStart::Resume : SampleStart::Fresh;
-  run_sampling(config, comm, sample);
+  result["sample"] = run_sampling(config, comm, sample).summary;
   run_collectively(comm, [&] {
     if (!comm.is_root()) return;
     const std::string ensemble = default_ensemble_path(config);
@@ -157,9 +167,11 @@ void run_pipeline(const Config& config, const Communicator& comm, const RunOptio
     // The plots show these numbers (plot_ensemble.py reads <ensemble>.json):
     // the run's own analysis, rewritten with its ensemble.
     report.write_json(ensemble + ".json", OverwritePolicy::Force);
+    result["analysis"] = report.json();
     write_hmc_analysis(config, options.hmc_path);
-    make_plots(config, options.hmc_path);
+    result["plots"] = make_plots(config, options.hmc_path);
   });
+  return comm.is_root() ? result : nlohmann::json();
 }
 
 }  // namespace flowlat

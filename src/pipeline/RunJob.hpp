@@ -4,6 +4,8 @@
 // with matplotlib and h5py is there, else the commands that make them.
 #include <string>
 
+#include <nlohmann/json.hpp>
+
 #include "config/Config.hpp"
 #include "io/OverwritePolicy.hpp"
 #include "parallel/Communicator.hpp"
@@ -20,7 +22,10 @@ struct RunOptions {
   OverwritePolicy overwrite = OverwritePolicy::Refuse;
 };
 
-// Runs the pipeline. Collective; rank 0 prints and plots.
-void run_pipeline(const Config& config, const Communicator& comm, const RunOptions& options);
+// Runs the pipeline. Collective; rank 0 prints, plots and returns the
+// results: {"train": ..., "sample": ... (run_training's and run_sampling's),
+// "analysis": (as `flowlat analyze --json`), "plots": [PNG paths] (empty
+// when not made)}, the --json document; null on the other ranks.
+nlohmann::json run_pipeline(const Config& config, const Communicator& comm, const RunOptions& options);
 
 }  // namespace flowlat

@@ -19,6 +19,8 @@
 #include "job/RunHeader.hpp"
 #include "job/StopMonitor.hpp"
 #include "parallel/CollectiveError.hpp"
+#include "job/Log.hpp"
+#include "provenance/BuildInfo.hpp"
 
 namespace flowlat {
 namespace {
@@ -37,8 +39,15 @@ NormalizingFlow load_flow(const Config& config, const std::string& model_path, t
 }
 
 // Refuses to continue a file made from another configuration.
-void check_resumable(const std::string& path, const Config& config) {
+void check_resumable(const std::string& path, const Config& config, const std::string& model_path,
+                     const std::string& model_checksum) {
   const EnsembleReader reader(path);
+  // Rows of another model must never be appended under the first one's checksum.
+  const std::string recorded = reader.has_attribute("model_checksum") ? reader.attribute_string("model_checksum") : "";
+  if (recorded != model_checksum) {
+    throw ConfigError(path + ": --resume needs the model the file was started with (model_checksum " + recorded +
+                      "), but " + model_path + " has " + model_checksum);
+  }
   const std::vector<std::string> changes = forbidden_changes(
       reader.attribute_string("config"), config.resolved_yaml(), Changeable::OnSampleResume, "in the file");
   if (changes.empty()) return;
@@ -52,7 +61,8 @@ void check_resumable(const std::string& path, const Config& config) {
 // written one to continue. Collective.
 std::unique_ptr<EnsembleWriter> open_ensemble(const Config& config, const SampleOptions& options,
                                               const std::string& path, const std::string& model_path,
-                                              const std::string& model_checksum, const Communicator& comm) {
+                                              const std::string& model_checksum, const std::string& kernels,
+                                              const Communicator& comm) {
   std::unique_ptr<EnsembleWriter> writer;
   run_collectively(comm, [&] {
     if (options.start == SampleStart::Resume) {
@@ -67,7 +77,7 @@ std::unique_ptr<EnsembleWriter> open_ensemble(const Config& config, const Sample
     layout.chunk_rows = config.sample.batch_size;
     std::filesystem::create_directories(std::filesystem::path(path).parent_path());
     writer = std::make_unique<EnsembleWriter>(
-        EnsembleWriter::create(path, layout, config, EnsembleSource::Flow, options.overwrite, comm));
+        EnsembleWriter::create(path, layout, config, EnsembleSource::Flow, kernels, options.overwrite, comm));
     writer->set_attribute("model_checksum", model_checksum);
     if (const auto seconds = NormalizingFlowImpl::train_seconds_of(model_path)) {
       writer->set_attribute("train_seconds", *seconds);
@@ -97,8 +107,7 @@ void generate(const Config& config, NormalizingFlow& flow, torch::Device device,
       writer.close();
       throw CollectiveError("stopped by " + describe_stop(stop, config.run.max_walltime.seconds) + " with " +
                                 std::to_string(std::min(n, round * batch)) + " of " + std::to_string(n) +
-                                " configurations in " + path + "; continue with: flowlat sample " +
-                                config.source_file + " --resume",
+                                " configurations in " + path,
                             ExitCode::StoppedResumable);
     }
     const auto round_start = Clock::now();
@@ -116,7 +125,7 @@ void generate(const Config& config, NormalizingFlow& flow, torch::Device device,
     writer.commit(complete);
     timing.io_seconds += seconds_since(io_start);
     if (comm.is_root() && (complete == n || (round / comm.size()) % 16 == 0)) {
-      std::printf("sampled %lld/%lld\n", static_cast<long long>(complete), static_cast<long long>(n));
+      log_line("sampled %lld/%lld\n", static_cast<long long>(complete), static_cast<long long>(n));
       std::fflush(stdout);
     }
     last_round_seconds = seconds_since(round_start);
@@ -130,7 +139,7 @@ std::string default_ensemble_path(const Config& config) {
 }
 std::string default_model_path(const Config& config) { return config.run.output_dir + "/model.pt"; }
 
-SampleTiming run_sampling(const Config& config, const Communicator& comm, const SampleOptions& options) {
+SampleResult run_sampling(const Config& config, const Communicator& comm, const SampleOptions& options) {
   const auto start = Clock::now();
   const std::string model_path = options.model_path.empty() ? default_model_path(config) : options.model_path;
   const std::string path = options.output_path.empty() ? default_ensemble_path(config) : options.output_path;
@@ -140,14 +149,16 @@ SampleTiming run_sampling(const Config& config, const Communicator& comm, const 
   run_collectively(comm, [&] {
     flow = load_flow(config, model_path, device);
     model_checksum = file_checksum(model_path);
-    if (options.start == SampleStart::Resume) check_resumable(path, config);
+    if (options.start == SampleStart::Resume) check_resumable(path, config, model_path, model_checksum);
   });
-  print_run_header("sample", config, comm, device.str(), cpu_kernels());
+  const std::string kernels = flow_kernels(device);
+  print_run_header("sample", config, comm, device.str(), kernels);
 
-  std::unique_ptr<EnsembleWriter> writer = open_ensemble(config, options, path, model_path, model_checksum, comm);
+  std::unique_ptr<EnsembleWriter> writer =
+      open_ensemble(config, options, path, model_path, model_checksum, kernels, comm);
   const int64_t first_row = writer->n_written() / config.sample.batch_size * config.sample.batch_size;
   if (comm.is_root() && first_row > 0) {
-    std::printf("resuming %s at row %lld of %lld\n", path.c_str(), static_cast<long long>(writer->n_written()),
+    log_line("resuming %s at row %lld of %lld\n", path.c_str(), static_cast<long long>(writer->n_written()),
                 static_cast<long long>(config.sample.n_configs));
   }
   SampleTiming timing;
@@ -169,16 +180,28 @@ SampleTiming run_sampling(const Config& config, const Communicator& comm, const 
   });
   timing.summary_seconds = seconds_since(summary_start);
   timing.total_seconds = seconds_since(start);
+  SampleResult result{timing, nullptr};
   if (comm.is_root()) {
-    std::printf("ensemble: %s\n  N = %lld, ESS = %.4f, independence-Metropolis acceptance = %.4f, "
-                "log Z = %.6f +- %.6f\n",
-                path.c_str(), static_cast<long long>(summary.n), summary.ess, summary.accept_rate, summary.log_z,
-                summary.log_z_error);
-    std::printf("  %.1f configs/s over %.2f s (HDF5 writes %.0f%%, chain and summary %.2f s)\n",
-                static_cast<double>(config.sample.n_configs - first_row) / generation_seconds, generation_seconds,
-                100.0 * timing.io_seconds / generation_seconds, timing.summary_seconds);
+    const double rate = static_cast<double>(config.sample.n_configs - first_row) / generation_seconds;
+    log_line("ensemble: %s\n  N = %lld, ESS = %.4f, independence-Metropolis acceptance = %.4f, "
+             "log Z = %.6f +- %.6f\n",
+             path.c_str(), static_cast<long long>(summary.n), summary.ess, summary.accept_rate, summary.log_z,
+             summary.log_z_error);
+    log_line("  %.1f configs/s over %.2f s (HDF5 writes %.0f%%, chain and summary %.2f s)\n", rate,
+             generation_seconds, 100.0 * timing.io_seconds / generation_seconds, timing.summary_seconds);
+    result.summary = {{"command", "sample"},
+                      {"ensemble", path},
+                      {"model", model_path},
+                      {"n", summary.n},
+                      {"ess", summary.ess},
+                      {"imh_acceptance", summary.accept_rate},
+                      {"log_z", summary.log_z},
+                      {"log_z_error", summary.log_z_error},
+                      {"configs_per_second", rate},
+                      {"seconds", timing.total_seconds},
+                      {"provenance", provenance_json(kernels)}};
   }
-  return timing;
+  return result;
 }
 
 }  // namespace flowlat

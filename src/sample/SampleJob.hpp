@@ -6,6 +6,8 @@
 // number of ranks that wrote it.
 #include <string>
 
+#include <nlohmann/json.hpp>
+
 #include "config/Config.hpp"
 #include "io/OverwritePolicy.hpp"
 #include "parallel/Communicator.hpp"
@@ -27,8 +29,15 @@ struct SampleTiming {
   double summary_seconds = 0;
 };
 
+struct SampleResult {
+  SampleTiming timing;
+  // Rank 0: ensemble, N, ESS, IMH acceptance, log Z, rate, provenance (the
+  // --json document of `flowlat sample`); null on the other ranks.
+  nlohmann::json summary;
+};
+
 // Runs the whole sampling job; rank 0 prints. Collective.
-SampleTiming run_sampling(const Config& config, const Communicator& comm, const SampleOptions& options);
+SampleResult run_sampling(const Config& config, const Communicator& comm, const SampleOptions& options);
 
 std::string default_ensemble_path(const Config& config);
 std::string default_model_path(const Config& config);

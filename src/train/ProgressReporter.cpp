@@ -8,6 +8,9 @@
 #include <cmath>
 #include <string>
 
+#include "job/Log.hpp"
+#include "parallel/MpiSession.hpp"
+
 namespace flowlat {
 
 ProgressReporter::ProgressReporter(int64_t first_step, int64_t total_steps, int64_t log_every,
@@ -21,10 +24,14 @@ ProgressReporter::ProgressReporter(int64_t first_step, int64_t total_steps, int6
       last_draw_(start_) {}
 
 ProgressStyle ProgressReporter::style_for_stdout() {
-  // Under mpirun stdout is a pseudo-terminal even in a batch job: a SLURM
-  // batch job (not an interactive srun --pty) gets lines for its log file.
-  const bool slurm_batch = std::getenv("SLURM_JOB_ID") != nullptr && std::getenv("SLURM_PTY_PORT") == nullptr;
-  return isatty(STDOUT_FILENO) && !slurm_batch ? ProgressStyle::Bar : ProgressStyle::Lines;
+  // Under mpirun a rank's stdout is a pseudo-terminal even when mpirun's own
+  // output goes to a file or a pipe, and a rank cannot tell which: a job
+  // started by an MPI launcher (Open MPI, PMI, PMIx) gets lines, as does a
+  // SLURM batch job (not an interactive srun --pty).
+  const auto set = [](const char* name) { return std::getenv(name) != nullptr; };
+  const bool slurm_batch = set("SLURM_JOB_ID") && !set("SLURM_PTY_PORT");
+  const bool mpi_launcher = MpiSession::launcher() != MpiSession::Launcher::None;
+  return isatty(STDOUT_FILENO) && !slurm_batch && !mpi_launcher ? ProgressStyle::Bar : ProgressStyle::Lines;
 }
 
 void ProgressReporter::update(const TrainingHistory& history) {
@@ -52,7 +59,7 @@ void ProgressReporter::update(const TrainingHistory& history) {
     std::snprintf(text, sizeof text, "  held-out ESS %.4f acc %.4f", m.eval_ess, m.eval_acceptance);
     held_out = text;
   }
-  std::fprintf(out_, "step %6lld/%lld  loss %10.4f  batch ESS %.4f%s  lr %.2e  %.2f ms/step\n",
+  log_to(out_, "step %6lld/%lld  loss %10.4f  batch ESS %.4f%s  lr %.2e  %.2f ms/step\n",
                static_cast<long long>(last.step), static_cast<long long>(total_steps_), loss, ess,
                held_out.c_str(), last.lr, ms / static_cast<double>(std::max<size_t>(window, 1)));
   std::fflush(out_);

@@ -1,6 +1,7 @@
 #pragma once
 // Training progress on rank 0: a redrawn bar with rate and ETA when stdout
-// is a terminal, else one plain line every `log_every` steps.
+// is a terminal and no MPI launcher or SLURM batch job is involved, else one
+// timestamped line every `log_every` steps.
 #include <chrono>
 #include <cstdint>
 #include <cstdio>
@@ -15,7 +16,7 @@ class ProgressReporter {
  public:
   ProgressReporter(int64_t first_step, int64_t total_steps, int64_t log_every, ProgressStyle style,
                    std::FILE* out = stdout);
-  // Detects a terminal on stdout.
+  // Bar on an interactive terminal, lines otherwise (the .cpp says why).
   static ProgressStyle style_for_stdout();
   void update(const TrainingHistory& history);  // Local (call on rank 0).
   void finish(const TrainingHistory& history);

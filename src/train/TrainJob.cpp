@@ -17,6 +17,8 @@
 #include "train/Trainer.hpp"
 #include "train/TrainingCheckpoint.hpp"
 #include "train/TrainingHistory.hpp"
+#include "job/Log.hpp"
+#include "provenance/BuildInfo.hpp"
 
 namespace flowlat {
 namespace {
@@ -64,7 +66,7 @@ void adopt_checkpoint(const Config& config, const RunDirectory& run_dir, const L
     fs::rename(newest, newest + ".damaged");
     std::fprintf(stderr, "flowlat: warning: kept the unusable %s as %s.damaged\n", newest.c_str(), newest.c_str());
   }
-  std::printf("resuming from %s at step %lld of %lld (written by %lld rank(s)%s)\n", checkpoint.path.c_str(),
+  log_line("resuming from %s at step %lld of %lld (written by %lld rank(s)%s)\n", checkpoint.path.c_str(),
               static_cast<long long>(checkpoint.step), static_cast<long long>(config.train.steps),
               static_cast<long long>(checkpoint.n_ranks),
               checkpoint.n_ranks == comm.size() ? "" : "; another rank count continues correctly, not bitwise");
@@ -123,29 +125,74 @@ StopRequest train_until_done_or_stopped(const Config& config, const RunDirectory
     if (metrics.stop != StopRequest::None || done || trainer.steps_done() % config.train.checkpoint_every == 0) {
       save_checkpoint(config, run_dir, state);
     }
-    if (metrics.stop != StopRequest::None && !done) return metrics.stop;
+    if (metrics.stop != StopRequest::None && !done) {
+      // The stop message starts on a line of its own, not after the bar.
+      if (comm.is_root()) progress.finish(*state.history);
+      return metrics.stop;
+    }
   }
   if (comm.is_root()) progress.finish(*state.history);
   return StopRequest::None;
 }
 
+// Writes model.pt, prints the results and returns them (the --json
+// document of `flowlat train`). Local (rank 0).
+nlohmann::json write_final_model(const Config& config, const RunDirectory& run_dir, const TrainingLoopState& state,
+                                 const std::string& kernels) {
+  const std::string temporary = run_dir.model_file() + ".tmp";
+  state.trainer->flow()->save_to(temporary, state.train_seconds);
+  std::filesystem::rename(temporary, run_dir.model_file());
+  const int64_t window = std::min<int64_t>(100, config.train.steps);
+  const auto [loss, ess] = state.history->recent_means(static_cast<size_t>(window));
+  const double ms_per_step = 1e3 * state.train_seconds / static_cast<double>(config.train.steps);
+  log_line("trained %lld steps in %.1f s (%.2f ms/step); last %lld steps: loss %.4f, batch ESS %.4f\n",
+           static_cast<long long>(config.train.steps), state.train_seconds, ms_per_step,
+           static_cast<long long>(window), loss, ess);
+  nlohmann::json result = {
+      {"command", "train"},
+      {"run_dir", run_dir.path()},
+      {"model", run_dir.model_file()},
+      {"history", run_dir.history_file()},
+      {"checkpoint", checkpoint_path(run_dir.path())},
+      {"steps", config.train.steps},
+      {"train_seconds", state.train_seconds},
+      {"ms_per_step", ms_per_step},
+      {"last_steps", {{"steps", window}, {"loss", loss}, {"batch_ess", ess}, {"batch_size", config.train.batch_size}}},
+      {"best", nullptr},
+      {"provenance", provenance_json(kernels)}};
+  const BestModel& best = state.trainer->best();
+  if (best.ess >= 0) {
+    log_line("best held-out ESS %.4f at step %lld: %s\n", best.ess, static_cast<long long>(best.step),
+             run_dir.file("model_best.pt").c_str());
+    result["best"] = {{"held_out_ess", best.ess},
+                      {"step", best.step},
+                      {"eval_size", config.train.eval_size},
+                      {"model", run_dir.file("model_best.pt")}};
+  }
+  log_line("model: %s\nhistory: %s\ncheckpoint: %s\n", run_dir.model_file().c_str(),
+           run_dir.history_file().c_str(), checkpoint_path(run_dir.path()).c_str());
+  return result;
+}
+
 }  // namespace
 
-void run_training(const Config& config, const Communicator& comm, OverwritePolicy overwrite, TrainStart start) {
+nlohmann::json run_training(const Config& config, const Communicator& comm, OverwritePolicy overwrite,
+                            TrainStart start) {
   const torch::Device device = prepare_flow_device(config.run, comm);
   run_collectively(comm, [&] {
     if (!config.train.init_from.empty() && !std::filesystem::exists(config.train.init_from)) {
       throw ConfigError("train.init_from: " + config.train.init_from + ": no such model file");
     }
   });
-  print_run_header("train", config, comm, device.str(), cpu_kernels());
+  const std::string kernels = flow_kernels(device);
+  print_run_header("train", config, comm, device.str(), kernels);
 
   const RunDirectory run_dir(config.run.output_dir);
   const std::optional<LoadedCheckpoint> checkpoint = find_resume_point(config, run_dir, comm, start);
   if (checkpoint) {
     run_collectively(comm, [&] { adopt_checkpoint(config, run_dir, *checkpoint, comm); });
   } else {
-    run_dir.prepare(config, overwrite, comm);
+    run_dir.prepare(config, kernels, overwrite, comm);
   }
 
   TrainingLoopState state;
@@ -155,7 +202,7 @@ void run_training(const Config& config, const Communicator& comm, OverwritePolic
   });
   if (checkpoint) state.train_seconds = checkpoint->train_seconds;
   if (comm.is_root()) {
-    std::printf("flow: %lld layers, %lld parameters; global batch %lld (%lld on rank 0)\n",
+    log_line("flow: %lld layers, %lld parameters; global batch %lld (%lld on rank 0)\n",
                 static_cast<long long>(config.flow.n_layers),
                 static_cast<long long>(state.trainer->flow()->parameter_count()),
                 static_cast<long long>(config.train.batch_size), static_cast<long long>(state.trainer->shard().count));
@@ -172,28 +219,14 @@ void run_training(const Config& config, const Communicator& comm, OverwritePolic
     throw CollectiveError("stopped by " + describe_stop(stop, config.run.max_walltime.seconds) + " after step " +
                               std::to_string(state.trainer->steps_done()) + " of " +
                               std::to_string(config.train.steps) + "; checkpoint " +
-                              checkpoint_path(run_dir.path()) + "; continue with: flowlat train " +
-                              config.source_file + " --resume",
+                              checkpoint_path(run_dir.path()),
                           ExitCode::StoppedResumable);
   }
+  nlohmann::json result;
   run_collectively(comm, [&] {
-    if (!comm.is_root()) return;
-    const std::string temporary = run_dir.model_file() + ".tmp";
-    state.trainer->flow()->save_to(temporary, state.train_seconds);
-    std::filesystem::rename(temporary, run_dir.model_file());
-    const auto [loss, ess] = state.history->recent_means(100);
-    std::printf("trained %lld steps in %.1f s (%.2f ms/step); last %lld steps: loss %.4f, batch ESS %.4f\n",
-                static_cast<long long>(config.train.steps), state.train_seconds,
-                1e3 * state.train_seconds / static_cast<double>(config.train.steps),
-                static_cast<long long>(std::min<int64_t>(100, config.train.steps)), loss, ess);
-    const BestModel& best = state.trainer->best();
-    if (best.ess >= 0) {
-      std::printf("best held-out ESS %.4f at step %lld: %s\n", best.ess, static_cast<long long>(best.step),
-                  run_dir.file("model_best.pt").c_str());
-    }
-    std::printf("model: %s\nhistory: %s\ncheckpoint: %s\n", run_dir.model_file().c_str(),
-                run_dir.history_file().c_str(), checkpoint_path(run_dir.path()).c_str());
+    if (comm.is_root()) result = write_final_model(config, run_dir, state, kernels);
   });
+  return result;
 }
 
 }  // namespace flowlat

@@ -50,6 +50,7 @@ void write_ensemble(const std::string& path, const SyntheticEnsemble& e) {
   {
     const H5Attributes root = file.attributes();
     root.write_string("format", ensemble::kFormat);
+    root.write_int64("format_version", ensemble::kFormatVersion);
     root.write_int64(ensemble::kNWritten, n);
     root.write_int64(ensemble::kNTotal, n);
     root.write_int64_vector("lattice_shape", e.shape);

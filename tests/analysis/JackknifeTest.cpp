@@ -47,6 +47,25 @@ TEST(Jackknife, MeanWithOneSampleBlocksIsTheStandardError) {
   EXPECT_EQ(r.n_blocks, 1000);
 }
 
+// Importance weights where one dominates (max-shifted: w = 1 once, 1e-25
+// elsewhere): the leave-one-out mean without the dominant block is 1e-25,
+// not total - block = 0, so log Z's error is finite and equals the
+// closed form (it was NaN).
+TEST(Jackknife, LogOfMeanWithOneDominantWeightHasAFiniteError) {
+  std::vector<double> w(1000, 1e-25);
+  w[0] = 1.0;
+  const JackknifeResult r = jackknife({w}, 10, [](const std::vector<double>& m) { return std::log(m[0]); });
+  std::vector<double> leave_one_out{std::log(1e-25)};
+  for (int j = 1; j < 10; ++j) leave_one_out.push_back(std::log((1.0 + 899 * 1e-25) / 900.0));
+  const double mean = mean_of(leave_one_out);
+  double sum = 0;
+  for (double v : leave_one_out) sum += (v - mean) * (v - mean);
+  const double expected = std::sqrt(9.0 / 10.0 * sum);
+  ASSERT_TRUE(std::isfinite(r.error));
+  EXPECT_NEAR(r.error, expected, 1e-12 * expected);
+  EXPECT_NEAR(r.value, std::log((1.0 + 999 * 1e-25) / 1000.0), 1e-14);
+}
+
 TEST(Jackknife, BlockedMeanIsTheStandardErrorOfBlockMeans) {
   const std::vector<double> x = normal_samples(1000, -0.3, 2.0, 2);
   const JackknifeResult r = jackknife({x}, 20, kFirstMean);

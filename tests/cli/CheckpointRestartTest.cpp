@@ -181,6 +181,30 @@ TEST(CheckpointRestart, WallTimeStopsResumablyBeforeTheLimit) {
   EXPECT_LT(seconds, 15.0);  // start-up plus 2 s of training
 }
 
+// The "continue with:" command after a stop keeps every argument (the
+// --set overrides, --json) and, run as printed, continues the job.
+TEST(CheckpointRestart, TheContinueCommandAfterAStopContinuesTheJobAsPrinted) {
+  const std::string dir = scratch_directory("continue_hint");
+  const std::string config = config_in(dir, "");
+  const std::string arguments = "train " + config + " --set train.steps=10000000 --set run.max_walltime=2 --set "
+                                "'train.lr=0.002' --json " + dir + "/train.json";
+  const CommandResult first = run_flowlat(arguments);
+  ASSERT_EQ(first.exit_code, 3) << first.output;
+  std::smatch hint;
+  ASSERT_TRUE(std::regex_search(first.output, hint, std::regex("; continue with: (.*)\n"))) << first.output;
+  EXPECT_EQ(hint[1].str(), std::string(FLOWLAT_BINARY) + " train " + config +
+                               " --set train.steps=10000000 --set run.max_walltime=2 --set train.lr=0.002 --json " +
+                               dir + "/train.json --resume");
+  const CommandResult second = run_command(hint[1].str());
+  EXPECT_EQ(second.exit_code, 3) << second.output;  // the same wall-time limit stops it again, further on
+  EXPECT_NE(second.output.find("resuming from " + dir + "/run/checkpoint.ckpt at step " +
+                               std::to_string(stopped_step(first.output))),
+            std::string::npos)
+      << second.output;
+  EXPECT_GT(stopped_step(second.output), stopped_step(first.output));
+  EXPECT_FALSE(fs::exists(dir + "/train.json"));  // no results of a stopped job
+}
+
 // Two checkpoints (steps 5 and 10) of a 10-step run in `dir`.
 std::string run_with_two_checkpoints(const std::string& dir) {
   const std::string config = config_in(dir);

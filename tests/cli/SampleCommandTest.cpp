@@ -110,6 +110,26 @@ TEST_F(SampleCommand, ExistingFileIsNeverOverwrittenWithoutForce) {
   EXPECT_NE(wrong.output.find("model architecture differs from the configuration"), std::string::npos);
 }
 
+// --resume with another model (same architecture, other weights) would
+// append its rows under the first model's checksum: refused, file untouched.
+TEST_F(SampleCommand, ResumeWithAnotherModelIsRefused) {
+  const std::string out = dir_ + "/one_model.h5";
+  ASSERT_EQ(run_flowlat("sample " + dir_ + "/tiny.yaml --output " + out).exit_code, 0);
+  const std::string other = dir_ + "/other";
+  const CommandResult trained =
+      run_flowlat("train " + dir_ + "/tiny.yaml --set train.steps=5 --set run.output_dir=" + other);
+  ASSERT_EQ(trained.exit_code, 0) << trained.output;
+  const std::string bytes = read_text(out);
+  const CommandResult resumed =
+      run_flowlat("sample " + dir_ + "/tiny.yaml --resume --output " + out + " --model " + other + "/model.pt");
+  EXPECT_EQ(resumed.exit_code, 2) << resumed.output;
+  EXPECT_NE(resumed.output.find(out + ": --resume needs the model the file was started with (model_checksum fnv1a64:"),
+            std::string::npos)
+      << resumed.output;
+  EXPECT_NE(resumed.output.find("but " + other + "/model.pt has fnv1a64:"), std::string::npos) << resumed.output;
+  EXPECT_EQ(read_text(out), bytes);
+}
+
 // Starts a long sampling job, kills it (SIGKILL, whole process group) once
 // rows are committed, checks the file, resumes it, and compares with an
 // uninterrupted run.

@@ -4,6 +4,7 @@
 
 #include <chrono>
 #include <filesystem>
+#include <regex>
 
 #include "support/TestSupport.hpp"
 
@@ -53,6 +54,24 @@ TEST(TrainCommand, WritesOutputsAndRefusesToOverwriteWithoutForce) {
   const CommandResult forced = run_flowlat("train " + dir + "/tiny.yaml --force --set train.steps=5");
   EXPECT_EQ(forced.exit_code, 0) << forced.output;
   EXPECT_NE(read_text(run + "/config.yaml").find("steps: 5"), std::string::npos);
+}
+
+// Under mpirun a rank's stdout is a pseudo-terminal even when the output is
+// captured (Open MPI): the log must still get one timestamped line per
+// log_every steps, not the carriage-return bar.
+TEST(TrainCommand, UnderMpirunTheLogGetsTimestampedLinesNotTheBar) {
+  const std::string dir = scratch_directory("train_log_lines");
+  write_text(dir + "/tiny.yaml", tiny_config_yaml(dir + "/run"));
+  const CommandResult run =
+      run_flowlat("train " + dir + "/tiny.yaml --set train.steps=30 --set train.log_every=10", 2);
+  ASSERT_EQ(run.exit_code, 0) << run.output;
+  EXPECT_EQ(run.output.find('\r'), std::string::npos) << run.output;
+  const std::string stamp = "[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z  ";
+  for (const char* step : {"10", "20", "30"}) {
+    EXPECT_TRUE(std::regex_search(run.output, std::regex("(^|\n)" + stamp + "step +" + step + "/30  loss")))
+        << step << "\n" << run.output;
+  }
+  EXPECT_TRUE(std::regex_search(run.output, std::regex("(^|\n)" + stamp + "trained 30 steps in"))) << run.output;
 }
 
 TEST(TrainCommand, FailingRankAbortsTheJobWithItsMessage) {

@@ -102,6 +102,47 @@ TEST(NormalizingFlow, SavedModelLoadsOnlyIntoItsArchitecture) {
   std::filesystem::remove(path);
 }
 
+// A model file whose weights were changed after saving (everything else,
+// the recorded checksum included, copied) is refused by name; so is a file
+// that is not a model.
+TEST(NormalizingFlow, AlteredOrDamagedModelFileIsRefusedByName) {
+  const std::string dir = testing::scratch_directory("flow_model_integrity");
+  NormalizingFlow flow = make_flow(small_architecture({4, 4}));
+  flow->save_to(dir + "/model.pt");
+
+  torch::serialize::InputArchive original;
+  original.load_from(dir + "/model.pt");
+  torch::serialize::OutputArchive altered;
+  {
+    torch::NoGradGuard no_grad;
+    flow->parameters().front().view(-1)[0] += 1e-3;
+  }
+  flow->save(altered);
+  for (const char* key : {"flowlat_dtype", "flowlat_architecture", "flowlat_parameters_checksum"}) {
+    c10::IValue value;
+    ASSERT_TRUE(original.try_read(key, value)) << key;
+    altered.write(key, value);
+  }
+  altered.save_to(dir + "/altered.pt");
+  NormalizingFlow loaded(small_architecture({4, 4}));
+  try {
+    loaded->load_from(dir + "/altered.pt");
+    FAIL() << "altered weights must be refused";
+  } catch (const std::runtime_error& e) {
+    EXPECT_NE(std::string(e.what()).find(dir + "/altered.pt: the parameters do not match the checksum recorded"),
+              std::string::npos)
+        << e.what();
+  }
+  testing::write_text(dir + "/garbage.pt", "not a model");
+  try {
+    loaded->load_from(dir + "/garbage.pt");
+    FAIL() << "a file that is not a model must be refused";
+  } catch (const std::runtime_error& e) {
+    EXPECT_NE(std::string(e.what()).find(dir + "/garbage.pt: not a readable flowlat model file"), std::string::npos)
+        << e.what();
+  }
+}
+
 TEST(GaussianPrior, KeyedStreamsAreReproducibleAndDistinct) {
   const GaussianPrior prior(Lattice({4, 4}));
   const auto options = torch::TensorOptions().dtype(torch::kFloat64);

@@ -93,5 +93,24 @@ TEST(HmcJob, TuningReachesTheTargetAcceptanceAndTrajectoryLength) {
   EXPECT_NEAR(file.attribute_double("hmc_tuned_xi2"), xi2, 1e-3 * xi2);
 }
 
+// A step size far too large: no trajectory is accepted, and the observables
+// would be those of the starting configurations. The job says so, names the
+// key and exits 2 instead of printing them as a result; the file stays.
+TEST(HmcJob, ZeroAcceptanceIsAnErrorNamingTheStepSize) {
+  const std::string dir = scratch_directory("hmc_zero_acceptance");
+  write_text(dir + "/hmc.yaml", tiny_config_yaml(dir + "/run") +
+                                    "hmc: {n_thermalization: 2, n_trajectories: 10, step_size: 40, n_md_steps: 4, "
+                                    "n_chains: 2}\n");
+  const CommandResult run = run_flowlat("hmc " + dir + "/hmc.yaml");
+  EXPECT_EQ(run.exit_code, 2) << run.output;
+  EXPECT_NE(run.output.find("hmc: no trajectory was accepted in 20 (acceptance 0): " + dir +
+                            "/run/hmc.h5 holds only the starting configurations; reduce hmc.step_size (the run "
+                            "used 40.000000)"),
+            std::string::npos)
+      << run.output;
+  EXPECT_EQ(run.output.find("observables"), std::string::npos) << run.output;
+  EXPECT_EQ(EnsembleReader(dir + "/run/hmc.h5").n_written(), 20);
+}
+
 }  // namespace
 }  // namespace flowlat::testing

@@ -48,7 +48,7 @@ TEST(RunCommand, TrainsSamplesAnalyzesAndPlots) {
   const testing::CommandResult run = testing::run_flowlat("run " + config + " --hmc " + dir + "/hmc.h5", 2);
   ASSERT_EQ(run.exit_code, 0) << run.output;
   EXPECT_NE(run.output.find("chi2 = <M^2>/V"), std::string::npos) << run.output;
-  const size_t plots = run.output.find("\nplots:\n");
+  const size_t plots = run.output.find("\nplots (scripts in " + std::string(FLOWLAT_SOURCE_DIR) + "/tools):\n");
   ASSERT_NE(plots, std::string::npos) << run.output;
   EXPECT_LT(run.output.find("chi2 = <M^2>/V"), plots);  // the table, then the plots
   for (const char* name : kPlots) {

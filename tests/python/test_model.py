@@ -5,7 +5,8 @@ For several architectures (affine, Fourier + Z2-equivariant splines, mixed
 couplings with symmetrisation; a non-square lattice) the real binary trains a
 small float64 model and samples an ensemble; Python's log q of the stored
 configurations must equal the stored (C++) log q to 1e-10, and Python's own
-samples must round-trip (log_prob of a sample = the log q it came with).
+samples must round-trip (log_prob of a sample = the log q it came with). The
+README's Python example ("The model in Python") runs as written on such a model.
 
 Run as `python3 tests/python/test_model.py`; FLOWLAT_BINARY names the
 executable (default build/flowlat).
@@ -19,7 +20,9 @@ from debian_python import use_debian_python  # noqa: E402
 if __name__ == "__main__":
     use_debian_python("torch")
 
+import ast
 import json
+import re
 import subprocess
 import tempfile
 import unittest
@@ -30,6 +33,7 @@ import torch
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 import flowlat_model  # noqa: E402
 
+README = os.path.join(ROOT, "README.md")
 FLOWLAT = os.environ.get("FLOWLAT_BINARY", os.path.join(ROOT, "build", "flowlat"))
 SCRATCH = os.environ.get("FLOWLAT_TEST_SCRATCH")
 
@@ -42,6 +46,47 @@ RECIPES = {
                               "flow.coupling=[spline, affine]", "flow.symmetrisation=z2",
                               "flow.fourier_layer=diagonal"],
 }
+
+
+def readme_model_example():
+    """The code of the ```python block that follows the README line starting "**The model in
+    Python.**" (within that paragraph: before the next bold lead-in or heading), or None."""
+    with open(README) as f:
+        lines = f.read().splitlines()
+    start = next((i for i, line in enumerate(lines)
+                  if line.startswith("**The model in Python.**")), None)
+    if start is None:
+        return None
+    for i in range(start + 1, len(lines)):
+        if lines[i].startswith(("**", "#")):
+            return None
+        if lines[i].startswith("```"):
+            if lines[i].strip() != "```python" or "```" not in lines[i + 1:]:
+                return None
+            return "\n".join(lines[i + 1:lines.index("```", i + 1)]) + "\n"
+    return None
+
+
+def run_as_a_reader(code):
+    """exec the code statement by statement from the repository root, with flowlat_model
+    importable only through the code's own sys.path line; (its namespace, (x, log_q) right
+    after the statement that calls flow.sample or None, the flowlat_model it imported)."""
+    namespace, sampled = {"__name__": "readme_example"}, None
+    saved_cwd, saved_path = os.getcwd(), list(sys.path)
+    saved_module = sys.modules.pop("flowlat_model", None)
+    sys.path[:] = [p for p in sys.path if os.path.abspath(p) != os.path.join(ROOT, "tools")]
+    try:
+        os.chdir(ROOT)
+        for statement in ast.parse(code).body:
+            exec(compile(ast.Module([statement], []), README, "exec"), namespace)
+            if "flow.sample(" in ast.unparse(statement):
+                sampled = namespace["x"], namespace["log_q"]
+        return namespace, sampled, sys.modules.get("flowlat_model")
+    finally:
+        os.chdir(saved_cwd)
+        sys.path[:] = saved_path
+        if saved_module is not None:
+            sys.modules["flowlat_model"] = saved_module
 
 
 def flowlat(*arguments):
@@ -102,6 +147,31 @@ class PythonModelMatchesCpp(unittest.TestCase):
             self.assertEqual(report["n"], int(f.attrs["n_written"]))
         self.assertIn("chi2", done.stderr)
         self.assertFalse(os.path.exists(os.path.join(out, "-")))
+
+    def test_readme_example_runs_and_round_trips(self):
+        block = readme_model_example()
+        self.assertIsNotNone(block, "README.md: no ```python block after "
+                                    "'**The model in Python.**'")
+        model = os.path.join(self.runs["affine"], "model.pt")  # a 4x4 float64 model
+        code, n_paths = re.subn(r'(flowlat_model\.load\()"[^"]*"',
+                                lambda m: f"{m.group(1)}{model!r}", block)
+        self.assertEqual(n_paths, 1, block)
+        torch.manual_seed(11)
+        namespace, sampled, example_module = run_as_a_reader(code)
+        self.assertEqual(os.path.realpath(example_module.__file__),
+                         os.path.realpath(os.path.join(ROOT, "tools", "flowlat_model.py")))
+        self.assertIsNotNone(sampled, "the example does not call flow.sample")
+        x, log_q = sampled
+        self.assertEqual(list(x.shape), [1024, 4, 4])
+        self.assertEqual((x.dtype, log_q.dtype), (torch.float64, torch.float64))
+        self.assertEqual(list(log_q.shape), [1024])
+        self.assertTrue(torch.isfinite(log_q).all())
+        self.assertGreater(log_q.std().item(), 0.1)  # distinct configurations, distinct densities
+        # The example's last line: log_prob of the samples = the log q they came with.
+        self.assertIs(namespace["x"], x)
+        self.assertIsNot(namespace["log_q"], log_q)  # recomputed, not the sampled tensor
+        self.assertEqual(namespace["log_q"].dtype, torch.float64)
+        self.assertLess((namespace["log_q"] - log_q).abs().max().item(), 1e-10)
 
     def test_float32_evaluation_agrees_to_single_precision(self):
         out = self.runs["fourier_spline_z2"]
