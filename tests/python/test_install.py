@@ -67,7 +67,8 @@ class InstalledTree(unittest.TestCase):
                      "share/flowlat/tools/flowlat_checkpoint.py", "share/flowlat/tools/debian_python.py",
                      "share/flowlat/input/phi4_L8.yaml",
                      "share/flowlat/jobscripts/train_slurm.sbatch", "share/doc/flowlat/LICENSE",
-                     "share/doc/flowlat/README.md", "share/doc/flowlat/CITATION.cff"]:
+                     "share/doc/flowlat/README.md", "share/doc/flowlat/CITATION.cff",
+                     "share/doc/flowlat/CHANGELOG.md"]:
             self.assertTrue(os.path.isfile(os.path.join(self.prefix, path)), path)
         self.assertTrue(os.access(self.flowlat, os.X_OK))
         self.assertFalse(any(name.endswith(".out") for name in os.listdir(os.path.join(share, "jobscripts"))))
