@@ -103,7 +103,8 @@ def flowlat_run(flowlat, work, cfg, threads, env):
     train_ms = 1e3 * statistics.median(seconds[warmup:])
     out, sample_rss = rss_of([flowlat, "sample"] + common + [
         "--set", f"sample.n_configs={n_configs}", "--set", f"sample.batch_size={sample_batch}"], env)
-    rate = next(float(line.split()[0]) for line in out.splitlines() if "configs/s" in line)
+    # "<UTC time>    1234.5 configs/s over ...": the number before "configs/s"
+    rate = next(float(line.split("configs/s")[0].split()[-1]) for line in out.splitlines() if "configs/s" in line)
     return {"train_ms": train_ms, "configs_per_s": rate, "rss_mb": max(train_rss, sample_rss)}
 
 

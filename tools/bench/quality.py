@@ -120,8 +120,9 @@ def train_and_sample(args, directory, config, overrides, walltime=None):
         output = open(os.path.join(directory, "train.log")).read() + output
     if code != 0:
         raise RuntimeError(f"training failed, see {directory}/train.log")
-    seconds = [float(s) for s in re.findall(r"^trained [0-9]+ steps in ([0-9.]+) s", output, re.M)]
-    steps = [int(s) for s in re.findall(r"^trained ([0-9]+) steps", output, re.M)]
+    # log lines start with their UTC time (older logs without it are read too)
+    seconds = [float(s) for s in re.findall(r"^(?:\S+Z +)?trained [0-9]+ steps in ([0-9.]+) s", output, re.M)]
+    steps = [int(s) for s in re.findall(r"^(?:\S+Z +)?trained ([0-9]+) steps", output, re.M)]
     model = os.path.join(directory, "run", "model_best.pt")
     if not os.path.exists(model):
         model = os.path.join(directory, "run", "model.pt")

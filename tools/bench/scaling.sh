@@ -39,7 +39,7 @@ sample_line() {  # ranks L store
   for rep in $(seq "$repeats"); do
     lines+=("$("${mpi[@]}" -np "$ranks" $flowlat sample input/phi4_L8.yaml --force --set run.output_dir="$dir" \
       --set "lattice.shape=[$L, $L]" --set sample.n_configs="$n" --set sample.batch_size=1024 \
-      --set sample.store_configs="$store" --set run.device=cpu | grep 'configs/s')")
+      --set sample.store_configs="$store" --set run.device=cpu | grep 'configs/s' | sed 's/^[^ ]*Z  *//')")
   done
   printf '%s\n' "${lines[@]}" | sort -g | sed -n "$(( (repeats + 1) / 2 ))p"
 }

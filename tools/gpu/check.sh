@@ -71,7 +71,7 @@ for cfg in "8 64 float32 300" "32 256 float32 60" "8 64 float32 300 best"; do
     --set run.output_dir="$WORK/speed" > "$WORK/speed.log"
   ms=$("$PYTHON" -c "import statistics,sys; r=[float(l.split(',')[3]) for l in open('$WORK/speed/history.csv').read().splitlines()[1:]]; print(f'{1e3*statistics.median(r[len(r)//10:]):.2f}')")
   rate=$("$FLOWLAT" sample "$input" --force --set lattice.shape=[$1,$1] --set run.precision=$3 --set run.device=cuda \
-    --set sample.n_configs=65536 --set sample.batch_size=4096 --set run.output_dir="$WORK/speed" | grep "configs/s" | awk '{print $1}')
+    --set sample.n_configs=65536 --set sample.batch_size=4096 --set run.output_dir="$WORK/speed" | grep "configs/s" | sed 's| configs/s.*||' | awk '{print $NF}')
   tutorial=$("$PYTHON" tools/bench/tutorial_baseline.py --device cuda --L "$1" --batch "$2" --dtype "$3" --layers "$layers" \
     --train-steps "$4" --warmup-steps 30 --sample-configs 65536 --sample-batch 4096 | tail -1)
   "$PYTHON" -c "import json; t=json.loads('''$tutorial'''); print(f'L={$1} b={$2} $3 ${5:-tutorial}: train ms/step flowlat $ms, tutorial {t[\"train_ms_per_step_median\"]:.2f}; sample configs/s flowlat $rate, tutorial {t[\"sample_configs_per_s\"]:.0f}')"
