@@ -118,7 +118,10 @@ void derive_defaults(Config& config, const std::string& origin, const std::set<s
     const std::string stem = std::filesystem::path(origin).stem().string();
     config.run.output_dir = "runs/" + (stem.empty() ? "flowlat" : stem);
   }
-  if (!given.count("flow.fourier_mass2")) {
+  // Only from a lattice that passes its check (reported in pass 2): the
+  // derivation sums over every site, which for an absurd shape would
+  // allocate or loop without end before the shape's error is seen.
+  if (!given.count("flow.fourier_mass2") && lattice_extents().violation(config.lattice.shape, config).empty()) {
     config.flow.fourier_mass2 = gaussian_mass2(config.lattice.shape, config.action.m2, config.action.lambda);
   }
 }

@@ -53,15 +53,27 @@ KeyCheck<std::vector<int64_t>> each_at_least(int64_t minimum) {
 }
 
 KeyCheck<std::vector<int64_t>> lattice_extents() {
-  return {"1 to 3 extents, each even and >= 2", [](const std::vector<int64_t>& shape, const Config&) {
+  return {"1 to 3 extents, each even and >= 2, at most 2^30 sites", [](const std::vector<int64_t>& shape,
+                                                                        const Config&) {
             if (shape.empty() || shape.size() > 3) {
               return "must have 1, 2 or 3 extents (got " + std::to_string(shape.size()) + ")";
             }
+            // The volume is multiplied up against the limit, so extents whose
+            // product overflows 64 bits are refused here, not inside LibTorch.
+            constexpr int64_t kMaxVolume = int64_t{1} << 30;
+            int64_t volume = 1;
             for (int64_t extent : shape) {
               if (extent < 2 || extent % 2 != 0) {
                 return "every extent must be even and >= 2 (checkerboard masks) (got " + std::to_string(extent) +
                        ")";
               }
+              if (extent > kMaxVolume / volume) {
+                std::string extents;
+                for (int64_t e : shape) extents += (extents.empty() ? "" : ", ") + std::to_string(e);
+                return "the volume must be at most 2^30 = " + std::to_string(kMaxVolume) +
+                       " sites (one configuration of more is beyond memory) (got [" + extents + "])";
+              }
+              volume *= extent;
             }
             return std::string();
           }};

@@ -64,6 +64,14 @@ TEST(Config, MissingRequiredKey) {
 TEST(Config, RangeErrorsStateTheAllowedRange) {
   EXPECT_EQ(error_of("lattice: {shape: [7, 8]}\naction: {kind: phi4, m2: 1, lambda: 1}\n"),
             "cfg.yaml:1: lattice.shape: every extent must be even and >= 2 (checkerboard masks) (got 7)");
+  // Volumes past 2^30 sites, and extents whose product overflows 64 bits,
+  // are refused naming the key, not inside LibTorch.
+  EXPECT_EQ(error_of(kValid, {"lattice.shape=[65536, 32768]"}),
+            "--set lattice.shape: lattice.shape: the volume must be at most 2^30 = 1073741824 sites (one "
+            "configuration of more is beyond memory) (got [65536, 32768])");
+  EXPECT_EQ(error_of(kValid, {"lattice.shape=[4611686018427387904, 4611686018427387904, 4]"}),
+            "--set lattice.shape: lattice.shape: the volume must be at most 2^30 = 1073741824 sites (one "
+            "configuration of more is beyond memory) (got [4611686018427387904, 4611686018427387904, 4])");
   EXPECT_EQ(error_of(kValid, {"train.batch_size=0"}),
             "--set train.batch_size: train.batch_size: must be >= 1 (got 0)");
   EXPECT_EQ(error_of(kValid, {"train.lr=-1e-3"}), "--set train.lr: train.lr: must be > 0 (got -0.001)");
