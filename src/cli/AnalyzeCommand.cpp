@@ -8,7 +8,8 @@ void register_analyze(CLI::App& app, CommandRegistry& registry) {
   CLI::App* analyze = app.add_subcommand(
       "analyze", "observables of an ensemble file: reweighted and chain estimates with errors");
   analyze->add_option("ensemble", options->ensemble, "ensemble HDF5 file (flowlat sample or hmc)")->required();
-  analyze->add_option("--json", options->json, "also write the results as JSON to this file; - writes the JSON alone to stdout (tables to stderr)");
+  analyze->add_option("--json", options->json, "also write the results as JSON to this file; - writes the JSON alone to stdout (tables to stderr)")
+      ->check(not_empty());
   analyze->add_flag("--store", options->store, "store the results in the file's /analysis group (replaced)");
   analyze->add_option("--blocks", options->blocks, "jackknife blocks of the reweighted estimator")
       ->check(CLI::Range(2, 1 << 30))

@@ -13,13 +13,22 @@ void CommandRegistry::run_selected(const Communicator& comm) const {
   }
 }
 
+const CLI::Validator& not_empty() {
+  static const CLI::Validator validator(
+      [](std::string& value) { return value.empty() ? std::string("an empty value is not allowed") : std::string(); },
+      "NOT EMPTY");
+  return validator;
+}
+
 void ConfigOptions::add_to(CLI::App* command) {
   command->add_option("config", config_file, "YAML configuration file")->required()->check(CLI::ExistingFile);
-  command->add_option("--set", overrides, "override a key: --set train.lr=5e-4 (repeatable; `flowlat keys` lists them)");
+  command->add_option("--set", overrides,
+                      "override a key: --set train.lr=5e-4 (repeatable; `flowlat keys` lists them)");
   force_option_ = command->add_flag("--force", force, "overwrite an existing output");
   command->add_option("--json", json,
                       "write the results (with the build's provenance) as JSON to this file; - writes the JSON "
-                      "alone to stdout and everything else to stderr");
+                      "alone to stdout and everything else to stderr")
+      ->check(not_empty());
 }
 
 CLI::Option* ConfigOptions::add_resume(CLI::App* command, bool& resume, const std::string& help) {

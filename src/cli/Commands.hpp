@@ -38,6 +38,10 @@ struct ConfigOptions {
   CLI::Option* force_option_ = nullptr;
 };
 
+// Refuses an empty value (`--output ''`), which would silently mean the
+// option's default.
+const CLI::Validator& not_empty();
+
 // Loads the configuration on every rank; errors reach all ranks. Collective.
 Config load_collectively(const ConfigOptions& options, const Communicator& comm);
 

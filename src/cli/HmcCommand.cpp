@@ -9,7 +9,8 @@ void register_hmc(CLI::App& app, CommandRegistry& registry) {
   auto options = std::make_shared<HmcOptions>();
   CLI::App* command = app.add_subcommand("hmc", "hybrid Monte Carlo baseline ensemble (mpirun: independent chains)");
   config_options->add_to(command);
-  command->add_option("--output", options->output_path, "ensemble file (default: <run.output_dir>/<hmc.output>)");
+  command->add_option("--output", options->output_path, "ensemble file (default: <run.output_dir>/<hmc.output>)")
+      ->check(not_empty());
   auto resume = std::make_shared<bool>(false);
   config_options->add_resume(command, *resume, "continue a stopped or killed run from its last committed round");
   registry.add(command, [config_options, options, resume](const Communicator& comm) {

@@ -22,6 +22,11 @@ void JsonOutput::begin(const std::string& target, bool force, const Communicator
     if (target_ != "-" && !force_ && std::filesystem::exists(target_)) {
       throw ConfigError("--json: " + target_ + " exists already; use --force to overwrite it");
     }
+    // Found out now, not after hours of training.
+    const auto parent = std::filesystem::absolute(target_).parent_path();
+    if (target_ != "-" && !std::filesystem::is_directory(parent)) {
+      throw ConfigError("--json: " + target_ + ": no directory " + parent.string() + " to write it in");
+    }
     if (target_ == "-") {
       std::fflush(stdout);
       saved_stdout_ = dup(STDOUT_FILENO);

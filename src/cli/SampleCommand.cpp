@@ -10,8 +10,10 @@ void register_sample(CLI::App& app, CommandRegistry& registry) {
   auto resume = std::make_shared<bool>(false);
   CLI::App* command = app.add_subcommand("sample", "generate an ensemble from a trained flow into HDF5");
   options->add_to(command);
-  command->add_option("--model", sample->model_path, "model file (default: <run.output_dir>/model.pt)");
-  command->add_option("--output", sample->output_path, "ensemble file (default: <run.output_dir>/<sample.output>)");
+  command->add_option("--model", sample->model_path, "model file (default: <run.output_dir>/model.pt)")
+      ->check(not_empty());
+  command->add_option("--output", sample->output_path, "ensemble file (default: <run.output_dir>/<sample.output>)")
+      ->check(not_empty());
   options->add_resume(command, *resume, "continue a partly written ensemble file to sample.n_configs");
   registry.add(command, [options, sample, resume](const Communicator& comm) {
     const Config config = load_collectively(*options, comm);

@@ -2,7 +2,9 @@
 // Subcommands are registered by the cli/*Command.cpp files.
 #include <CLI/CLI.hpp>
 
+#include <csignal>
 #include <cstdio>
+#include <cstdlib>
 #include <string>
 #include <vector>
 #if defined(__GLIBC__)
@@ -11,6 +13,7 @@
 
 #include "cli/Commands.hpp"
 #include "cli/ResumeCommand.hpp"
+#include "io/H5Handle.hpp"
 #include "parallel/CollectiveError.hpp"
 #include "parallel/Communicator.hpp"
 #include "parallel/MpiSession.hpp"
@@ -42,10 +45,25 @@ std::string unknown_command(const CLI::App& app, int argc, char** argv) {
   return std::string("unknown command '") + argv[1] + "' (commands: " + known + "; flowlat --help)";
 }
 
+// Returns `code`, or ends the process with it at once when a file was left
+// open after a failed write (e.g. a full disk): HDF5 1.10 would crash
+// terminating itself in MPI_Finalize (exit 139 after the real error).
+int finish(int code, const flowlat::Communicator& world) {
+  if (!flowlat::h5detail::file_left_open()) return code;
+  if (world.is_root()) {
+    std::fprintf(stderr, "flowlat: a file was left open after a failed write; ending without MPI_Finalize\n");
+  }
+  std::fflush(nullptr);
+  std::_Exit(code == 0 ? static_cast<int>(flowlat::ExitCode::RuntimeFailure) : code);
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
   keep_freed_memory_for_reuse();
+  // A write past the file-size limit (ulimit -f) then fails with EFBIG and
+  // is reported like a full disk, instead of killing the process unannounced.
+  std::signal(SIGXFSZ, SIG_IGN);
   flowlat::MpiSession mpi(&argc, &argv);
   const flowlat::Communicator world = flowlat::Communicator::world();
 
@@ -83,13 +101,13 @@ int main(int argc, char** argv) {
     } else if (world.is_root()) {
       std::fprintf(stderr, "flowlat: error: %s\n", e.what());
     }
-    return static_cast<int>(e.code());
+    return finish(static_cast<int>(e.code()), world);
   } catch (const std::exception& e) {
     // Only this rank failed: report with its rank and take the job down.
     std::fprintf(stderr, "flowlat: error on rank %d of %d: %s\n", world.rank(), world.size(), e.what());
     std::fflush(stderr);
     if (world.size() > 1) flowlat::Communicator::abort_job(static_cast<int>(flowlat::ExitCode::RuntimeFailure));
-    return static_cast<int>(flowlat::ExitCode::RuntimeFailure);
+    return finish(static_cast<int>(flowlat::ExitCode::RuntimeFailure), world);
   }
-  return 0;
+  return finish(0, world);
 }

@@ -95,6 +95,10 @@ std::string apply_override(YAML::Node& root, const std::string& assignment) {
     throw ConfigError("--set " + assignment + ": expected key.path=value");
   }
   const std::string path = assignment.substr(0, eq);
+  if (path.find('.') == std::string::npos) {
+    throw ConfigError("--set " + assignment + ": name one key, section.key=value (`flowlat keys " + path +
+                      "` lists a section's keys)");
+  }
   const KeyInfo* key = find_key(path);
   if (!key) {
     throw ConfigError("--set " + assignment + ": unknown key '" + path + "' (did you mean '" +
@@ -152,11 +156,47 @@ double parse_walltime(const std::string& text) {
   return seconds + days * 86400;
 }
 
+namespace {
+// The 1-based line of the first byte of `text` that is not valid UTF-8, or 0.
+// YAML is UTF-8; yaml-cpp passes other bytes through into paths, HDF5
+// attributes and JSON (which then cannot be written).
+int invalid_utf8_line(const std::string& text) {
+  int line = 1;
+  for (size_t i = 0; i < text.size();) {
+    const auto byte = static_cast<unsigned char>(text[i]);
+    const size_t length = byte < 0x80            ? 1
+                          : (byte >> 5) == 0x6   ? 2
+                          : (byte >> 4) == 0xe   ? 3
+                          : (byte >> 3) == 0x1e  ? 4
+                                                 : 0;
+    if (length == 0 || i + length > text.size()) return line;
+    for (size_t k = 1; k < length; ++k) {
+      if ((static_cast<unsigned char>(text[i + k]) >> 6) != 0x2) return line;
+    }
+    if (byte == '\n') ++line;
+    i += length;
+  }
+  return 0;
+}
+}  // namespace
+
 Config parse_config(const std::string& yaml_text, const std::string& origin,
                     const std::vector<std::string>& overrides) {
+  if (const int line = invalid_utf8_line(yaml_text)) {
+    throw ConfigError(origin + ":" + std::to_string(line) + ": not UTF-8 text (YAML files are UTF-8)");
+  }
+  for (const std::string& assignment : overrides) {
+    if (invalid_utf8_line(assignment)) throw ConfigError("--set " + assignment + ": not UTF-8 text");
+  }
   YAML::Node root;
   try {
-    root = YAML::Load(yaml_text);
+    const std::vector<YAML::Node> documents = YAML::LoadAll(yaml_text);
+    // A second document ('---') would be ignored without a word.
+    if (documents.size() > 1) {
+      throw ConfigError(origin + ": holds " + std::to_string(documents.size()) +
+                        " YAML documents (separated by '---'); a configuration file holds one");
+    }
+    if (!documents.empty()) root = documents.front();
   } catch (const YAML::ParserException& e) {
     throw ConfigError(origin + ":" + std::to_string(e.mark.line + 1) + ": invalid YAML: " + e.msg);
   }

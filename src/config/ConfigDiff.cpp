@@ -5,6 +5,7 @@
 #include <map>
 #include <set>
 
+#include "config/ConfigError.hpp"
 #include "config/ConfigKeys.hpp"
 
 namespace flowlat {
@@ -48,7 +49,12 @@ bool may_change(const std::string& key, Changeable restart) {
 
 std::vector<std::string> forbidden_changes(const std::string& stored_yaml, const std::string& new_yaml,
                                            Changeable restart, const std::string& stored_where) {
-  const auto before = flat(stored_yaml);
+  std::map<std::string, std::string> before;
+  try {
+    before = flat(stored_yaml);
+  } catch (const std::exception& e) {
+    throw ConfigError("the configuration " + stored_where + " cannot be read (" + e.what() + ")");
+  }
   const auto now = flat(new_yaml);
   std::set<std::string> keys;
   for (const auto& [key, value] : before) keys.insert(key);

@@ -1,6 +1,7 @@
 #include "config/KeyChecks.hpp"
 
 #include <algorithm>
+#include <limits>
 
 namespace flowlat {
 namespace {
@@ -28,6 +29,20 @@ KeyCheck<double> real_in_range(double low, double high) {
                        ? std::string()
                        : "must be in [" + show_value(low) + ", " + show_value(high) + "]" + got(value);
           }};
+}
+
+KeyCheck<double> representable(KeyCheck<double> check) {
+  const double largest = std::numeric_limits<float>::max();
+  check.allowed += (check.allowed.empty() ? "" : ", ") + std::string("finite in float32");
+  auto inner = check.violation;
+  check.violation = [inner, largest](const double& value, const Config& config) {
+    const std::string violation = inner ? inner(value, config) : std::string();
+    if (!violation.empty() || config.run.precision != Precision::Float32 || std::abs(value) <= largest) {
+      return violation;
+    }
+    return "must be at most " + show_value(largest) + " in magnitude with run.precision: float32" + got(value);
+  };
+  return check;
 }
 
 KeyCheck<std::string> not_empty() {

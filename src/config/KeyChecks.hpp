@@ -51,6 +51,9 @@ KeyCheck<double> positive();
 KeyCheck<double> non_negative();
 // Finite and in [low, high].
 KeyCheck<double> real_in_range(double low, double high);
+// `check`, and, with run.precision: float32, a magnitude float32 can hold
+// (the value enters float32 tensors: a larger one fails inside LibTorch).
+KeyCheck<double> representable(KeyCheck<double> check);
 KeyCheck<std::string> not_empty();
 KeyCheck<std::string> one_of(const std::vector<std::string>& names);
 KeyCheck<std::vector<int64_t>> each_at_least(int64_t minimum);

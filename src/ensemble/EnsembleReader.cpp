@@ -18,6 +18,17 @@ EnsembleReader::EnsembleReader(const std::string& path) : path_(path), file_(pat
   lattice_shape_ = root.read_int64_vector("lattice_shape");
   check_ensemble_header(path, root.contains("format_version") ? root.read_int64("format_version") : -1, n_written_,
                         n_total_, H5Dataset::open(file_, ensemble::kLogW).rows());
+  // One value per row, or every estimator downstream misreads the rows.
+  for (const char* column : {ensemble::kLogQ, ensemble::kLogP, ensemble::kLogW}) {
+    if (file_.contains(column) && H5Dataset::open(file_, column).shape().size() != 1) {
+      throw std::runtime_error(path + ": " + column + " must hold one value per row (a 1-d dataset)");
+    }
+  }
+  const std::string source = root.contains(ensemble::kSource) ? root.read_string(ensemble::kSource) : "";
+  if (source != "flow" && source != "hmc") {
+    throw std::runtime_error(path + ": root attribute " + ensemble::kSource + " is '" + source +
+                             "', neither 'flow' nor 'hmc'");
+  }
 }
 
 void check_ensemble_header(const std::string& path, int64_t format_version, int64_t n_written, int64_t n_total,

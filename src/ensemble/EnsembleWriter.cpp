@@ -1,8 +1,12 @@
 #include "ensemble/EnsembleWriter.hpp"
 
+#include <sys/statvfs.h>
+
 #include <chrono>
+#include <cmath>
 #include <ctime>
 #include <filesystem>
+#include <optional>
 #include <vector>
 
 #include "config/ConfigError.hpp"
@@ -19,25 +23,29 @@ std::string utc_now() {
   return text;
 }
 
-void create_datasets(const H5File& file, const EnsembleLayout& layout) {
+// Each dataset is created and agreed on in turn: a write that failed on one
+// rank (its disk full) must stop every rank before the next collective call.
+void create_datasets(const H5File& file, const EnsembleLayout& layout, const Communicator& comm) {
+  const auto create = [&](const char* path, ElementType type, const std::vector<int64_t>& shape, int64_t chunk) {
+    run_collectively(comm, [&] { H5Dataset::create(file, path, type, shape, RowCapacity::Fixed, chunk); });
+  };
   const int64_t n = layout.n_configs;
   const int64_t chunk = std::max<int64_t>(1, std::min(layout.chunk_rows, n));
   if (layout.storage == ConfigStorage::Store) {
     std::vector<int64_t> shape{n};
     shape.insert(shape.end(), layout.lattice_shape.begin(), layout.lattice_shape.end());
     const auto type = layout.precision == Precision::Float32 ? ElementType::Float32 : ElementType::Float64;
-    H5Dataset::create(file, ensemble::kConfigs, type, shape, RowCapacity::Fixed, chunk);
+    create(ensemble::kConfigs, type, shape, chunk);
   }
   for (const char* path : {ensemble::kLogQ, ensemble::kLogP, ensemble::kLogW}) {
-    H5Dataset::create(file, path, ElementType::Float64, {n}, RowCapacity::Fixed, chunk);
+    create(path, ElementType::Float64, {n}, chunk);
   }
-  H5Dataset::create(file, ensemble::kChainState, ElementType::Int64, {n}, RowCapacity::Fixed, chunk);
-  H5Dataset::create(file, ensemble::kChainAccepted, ElementType::UInt8, {n}, RowCapacity::Fixed, chunk);
+  create(ensemble::kChainState, ElementType::Int64, {n}, chunk);
+  create(ensemble::kChainAccepted, ElementType::UInt8, {n}, chunk);
   if (layout.chain_states > 0) {
     std::vector<int64_t> shape{layout.chain_states};
     shape.insert(shape.end(), layout.lattice_shape.begin(), layout.lattice_shape.end());
-    H5Dataset::create(file, ensemble::kChainFields, ElementType::Float64, shape, RowCapacity::Fixed,
-                      layout.chain_states);
+    create(ensemble::kChainFields, ElementType::Float64, shape, layout.chain_states);
   }
 }
 
@@ -60,7 +68,62 @@ void write_description(const H5File& file, const EnsembleLayout& layout, const C
   root.write_int64("store_configs", layout.storage == ConfigStorage::Store ? 1 : 0);
 }
 
+// Bytes the filesystem holding `path` can still give this job: its free
+// blocks, plus those of the file itself when it is to be replaced.
+double available_bytes(const std::string& path, OverwritePolicy overwrite) {
+  namespace fs = std::filesystem;
+  const fs::path parent = fs::absolute(path).parent_path();
+  struct statvfs disk {};
+  if (::statvfs(parent.c_str(), &disk) != 0) return INFINITY;  // the open will name the problem
+  double bytes = static_cast<double>(disk.f_bavail) * static_cast<double>(disk.f_frsize);
+  std::error_code error;
+  if (overwrite == OverwritePolicy::Force && fs::is_regular_file(path, error)) {
+    bytes += static_cast<double>(fs::file_size(path, error));
+  }
+  return bytes;
+}
+
+std::string megabytes(double bytes) {
+  char text[32];
+  std::snprintf(text, sizeof text, "%.1f MB", bytes / 1e6);
+  return text;
+}
+
+// Refuses, before anything is created, an ensemble the disk cannot hold:
+// HDF5 writes every dataset in full when it is created, and HDF5 1.10 cannot
+// close a file whose write failed (it crashed at exit). Rank 0 decides.
+// Collective.
+void check_disk_space(const std::string& path, const EnsembleLayout& layout, OverwritePolicy overwrite,
+                      const Communicator& comm) {
+  std::string error;
+  if (comm.is_root()) {
+    const double needed = ensemble_file_bytes(layout), available = available_bytes(path, overwrite);
+    if (needed > available) {
+      error = path + ": the ensemble needs " + megabytes(needed) + " on disk (sample.n_configs = " +
+              std::to_string(layout.n_configs) + " rows" +
+              (layout.storage == ConfigStorage::Store ? " with their configurations" : "") + "), but only " +
+              megabytes(available) + " are free there; nothing was written. Lower sample.n_configs (or " +
+              "hmc.n_trajectories), set sample.store_configs: false, or write elsewhere (--output)";
+    }
+  }
+  error = comm.broadcast(error, 0);
+  if (!error.empty()) throw ConfigError(error);
+}
+
 }  // namespace
+
+double ensemble_file_bytes(const EnsembleLayout& layout) {
+  double sites = 1;
+  for (const int64_t extent : layout.lattice_shape) sites *= static_cast<double>(extent);
+  const double value_bytes = layout.precision == Precision::Float32 ? 4 : 8;
+  const double n = static_cast<double>(layout.n_configs);
+  double bytes = n * (3 * 8 + 8 + 1);  // log q, log p, log w; chain state and acceptance
+  if (layout.storage == ConfigStorage::Store) bytes += n * sites * value_bytes;
+  bytes += static_cast<double>(layout.chain_states) * sites * 8;
+  // Chunk indices and attributes (the resolved configuration, provenance).
+  const double chunks = std::ceil(n / static_cast<double>(std::max<int64_t>(1, layout.chunk_rows)));
+  return bytes + 7 * 64 * chunks + (1 << 20);
+}
 
 EnsembleWriter::EnsembleWriter(H5File file, const EnsembleLayout& layout, const Communicator& comm)
     : file_(std::move(file)), layout_(layout), comm_(comm) {}
@@ -71,13 +134,27 @@ EnsembleWriter EnsembleWriter::create(const std::string& path, const EnsembleLay
   if (overwrite == OverwritePolicy::Refuse && std::filesystem::exists(path)) {
     throw ConfigError(path + ": ensemble file exists; pass --force to overwrite it or --resume to continue it");
   }
+  check_disk_space(path, layout, overwrite, comm);
   const FileMode mode = overwrite == OverwritePolicy::Force ? FileMode::Truncate : FileMode::CreateNew;
-  EnsembleWriter writer(H5File(path, mode, comm.handle()), layout, comm);
-  create_datasets(writer.file_, layout);
-  write_description(writer.file_, layout, config, source, kernels, comm);
-  writer.file_.flush();
-  writer.open_datasets();
-  return writer;
+  std::optional<EnsembleWriter> writer;
+  run_collectively(comm, [&] { writer.emplace(EnsembleWriter(H5File(path, mode, comm.handle()), layout, comm)); });
+  try {
+    create_datasets(writer->file_, layout, comm);
+    run_collectively(comm, [&] {
+      write_description(writer->file_, layout, config, source, kernels, comm);
+      writer->file_.flush();
+    });
+    run_collectively(comm, [&] { writer->open_datasets(); });
+  } catch (...) {
+    // Every rank is here (each step was agreed). A file this job created
+    // but could not finish is no ensemble: remove it, so that it neither
+    // passes for one nor blocks a rerun (replaced with --force, the old
+    // file is gone already). It cannot be closed after a failed write.
+    writer->abandon();
+    if (comm.is_root()) std::filesystem::remove(path);
+    throw;
+  }
+  return std::move(*writer);
 }
 
 EnsembleWriter EnsembleWriter::reopen(const std::string& path, const Communicator& comm) {
@@ -90,6 +167,13 @@ EnsembleWriter EnsembleWriter::reopen(const std::string& path, const Communicato
   if (layout.storage == ConfigStorage::Store) {
     const H5Dataset configs = H5Dataset::open(file, ensemble::kConfigs);
     layout.precision = configs.element_type() == ElementType::Float32 ? Precision::Float32 : Precision::Float64;
+    // Rows of another shape would be written where the attributes say they are not.
+    std::vector<int64_t> expected{layout.n_configs};
+    expected.insert(expected.end(), layout.lattice_shape.begin(), layout.lattice_shape.end());
+    if (configs.shape() != expected) {
+      throw ConfigError(path + ": /configs does not have the shape its attributes give (n_configs x lattice_shape); "
+                        "the file cannot be continued");
+    }
   }
   if (file.contains(ensemble::kChainFields)) {
     layout.chain_states = H5Dataset::open(file, ensemble::kChainFields).rows();
@@ -97,6 +181,12 @@ EnsembleWriter EnsembleWriter::reopen(const std::string& path, const Communicato
   const int64_t n_written = root.read_int64(ensemble::kNWritten);
   check_ensemble_header(path, root.contains("format_version") ? root.read_int64("format_version") : -1, n_written,
                         layout.n_configs, H5Dataset::open(file, ensemble::kLogW).rows());
+  for (const char* dataset : {ensemble::kLogQ, ensemble::kLogP, ensemble::kChainState, ensemble::kChainAccepted}) {
+    if (!file.contains(dataset)) {
+      throw ConfigError(path + ": has no " + dataset + ", so it is no complete flowlat ensemble; it cannot be "
+                        "continued");
+    }
+  }
   EnsembleWriter writer(std::move(file), layout, comm);
   writer.n_written_ = n_written;
   writer.open_datasets();
@@ -168,6 +258,13 @@ void EnsembleWriter::set_attribute(const std::string& name, int64_t value) {
 bool EnsembleWriter::has_attribute(const std::string& name) const { return file_.attributes().contains(name); }
 double EnsembleWriter::attribute_double(const std::string& name) const { return file_.attributes().read_double(name); }
 int64_t EnsembleWriter::attribute_int64(const std::string& name) const { return file_.attributes().read_int64(name); }
+
+void EnsembleWriter::abandon() noexcept {
+  for (auto* dataset : {&configs_, &log_q_, &log_p_, &log_w_, &chain_state_, &chain_accepted_, &chain_fields_}) {
+    if (*dataset) (*dataset)->abandon();
+  }
+  file_.abandon();
+}
 
 void EnsembleWriter::close() {
   configs_.reset();

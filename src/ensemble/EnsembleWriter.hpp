@@ -16,6 +16,7 @@
 #include "io/H5Dataset.hpp"
 #include "io/H5File.hpp"
 #include "io/OverwritePolicy.hpp"
+#include "parallel/CollectiveError.hpp"
 #include "parallel/Communicator.hpp"
 
 namespace flowlat {
@@ -32,6 +33,10 @@ struct EnsembleLayout {
   int64_t chain_states = 0;  // chains whose exact field is kept in /chain_state (HMC)
 };
 
+// The bytes an ensemble file of `layout` takes on disk (its datasets are
+// allocated in full when it is created), metadata included. Local.
+double ensemble_file_bytes(const EnsembleLayout& layout);
+
 // Rows [offset, offset + count) of an ensemble in host memory, row-major:
 // configs [count, L1, ..., Ld] of the layout's precision (ignored when not
 // stored), float64 log q and log p [count]. A rank with no rows passes count 0.
@@ -45,10 +50,12 @@ struct EnsembleRows {
 
 class EnsembleWriter {
  public:
-  // Creates `path` (refused if it exists unless Force) with every dataset
-  // and the descriptive root attributes (format, version, provenance with
-  // `kernels` (provenance/BuildInfo.hpp), time, resolved config, lattice,
-  // action, ranks, seeds, source). Collective.
+  // Creates `path` (refused if it exists unless Force, or if the disk
+  // cannot hold ensemble_file_bytes(layout): ConfigError, nothing written)
+  // with every dataset and the descriptive root attributes (format,
+  // version, provenance with `kernels` (provenance/BuildInfo.hpp), time,
+  // resolved config, lattice, action, ranks, seeds, source). A file it
+  // created but could not finish is removed. Collective.
   static EnsembleWriter create(const std::string& path, const EnsembleLayout& layout, const Config& config,
                                EnsembleSource source, const std::string& kernels, OverwritePolicy overwrite,
                                const Communicator& comm);
@@ -89,6 +96,9 @@ class EnsembleWriter {
  private:
   EnsembleWriter(H5File file, const EnsembleLayout& layout, const Communicator& comm);
   void open_datasets();
+  // Gives the file and its datasets up without closing them (after a failed
+  // write; see H5File::abandon). Local.
+  void abandon() noexcept;
 
   H5File file_;
   EnsembleLayout layout_;

@@ -50,7 +50,7 @@ torch::serialize::InputArchive read_archive(const std::string& path) {
   torch::serialize::InputArchive archive;
   try {
     archive.load_from(path, torch::kCPU);
-  } catch (const c10::Error& e) {
+  } catch (const std::exception& e) {  // c10::Error, or TorchScript's parse errors of damaged code
     throw std::runtime_error(path + ": not a readable flowlat model file");
   }
   return archive;
@@ -61,7 +61,11 @@ FlowArchitecture recorded_architecture(torch::serialize::InputArchive& archive, 
   if (!archive.try_read(kArchitectureKey, stored) || !stored.isString()) {
     throw std::runtime_error(path + ": model file has no recorded architecture");
   }
-  return FlowArchitecture::from_json(nlohmann::json::parse(stored.toStringRef()));
+  try {
+    return FlowArchitecture::from_json(nlohmann::json::parse(stored.toStringRef()));
+  } catch (const nlohmann::json::exception& e) {
+    throw std::runtime_error(path + ": the model's recorded architecture cannot be read (" + e.what() + ")");
+  }
 }
 
 }  // namespace

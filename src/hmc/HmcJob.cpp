@@ -31,6 +31,7 @@
 #include "hmc/HmcSampler.hpp"
 #include "hmc/HmcTuning.hpp"
 #include "hmc/Integrator.hpp"
+#include "job/MemoryCheck.hpp"
 #include "job/RunHeader.hpp"
 #include "job/StopMonitor.hpp"
 #include "parallel/CollectiveError.hpp"
@@ -118,9 +119,22 @@ void print_parameters(const HmcParameters& p, const HmcConfig& hmc, int64_t tota
 
 // Refuses to continue `path` with another configuration or chain count. Local.
 void check_resumable(const Config& config, const std::string& path, int64_t total_chains) {
-  const EnsembleReader reader(path);
-  const auto changes =
-      forbidden_changes(reader.attribute_string("config"), config.resolved_yaml(), Changeable::OnHmcResume, "in the file");
+  EnsembleReader reader(path);
+  // The chains continue from their exact fields: without them (or from a
+  // flow ensemble) there is nothing to continue.
+  if (reader.source() != "hmc" || !reader.file().contains(ensemble::kChainFields) ||
+      H5Dataset::open(reader.file(), ensemble::kChainFields).rows() != total_chains) {
+    throw ConfigError(path + ": --resume needs an HMC file holding the exact fields of its " +
+                      std::to_string(total_chains) + " chains (" + ensemble::kChainFields +
+                      "); this one has none or another number: it cannot be continued");
+  }
+  std::vector<std::string> changes;
+  try {
+    changes = forbidden_changes(reader.attribute_string("config"), config.resolved_yaml(), Changeable::OnHmcResume,
+                                "in the file");
+  } catch (const ConfigError& e) {
+    throw ConfigError(path + ": " + e.what());
+  }
   std::string message;
   for (const std::string& change : changes) message += "\n  " + change;
   if (!message.empty()) {
@@ -334,6 +348,7 @@ nlohmann::json run_hmc(const Config& config, const Communicator& comm, const Hmc
     device = select_device(config.run.device, node, config.run.gpu_sharing);
     configure_determinism(config.run.deterministic);
   });
+  check_memory(config, MemoryUse::Hmc, device.is_cpu(), comm);
   const std::string kernels = "LibTorch operations on " + device.str();
   print_run_header("hmc", config, comm, device.str(), kernels);
   const int64_t total_chains = p.n_chains_per_rank * comm.size();

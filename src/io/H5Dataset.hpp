@@ -105,6 +105,13 @@ class H5Dataset {
   // Closes the dataset, throwing if HDF5 fails. Collective in parallel mode.
   void close();
 
+  // Gives the dataset up without closing it: after a failed write on some
+  // rank, a collective close would hang. Local.
+  void abandon() noexcept {
+    dataset_.abandon();
+    transfer_list_.abandon();
+  }
+
  private:
   H5Dataset(H5Handle dataset, H5Context where, ElementType type, FileAccess access);
   void write_raw(int64_t row_offset, int64_t row_count, ElementType memory_type, const void* data);

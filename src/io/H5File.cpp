@@ -3,6 +3,8 @@
 #include <filesystem>
 #include <stdexcept>
 
+#include "config/ConfigError.hpp"
+
 namespace flowlat {
 namespace {
 
@@ -27,11 +29,21 @@ H5Handle parents_creating_list(const std::string& action, const H5Context& where
   return list;
 }
 
+// A file access list without HDF5's own flock: writers hold a WriterClaim
+// instead (HDF5's lock on a second descriptor would collide with it), and
+// readers must not be locked out of a file being written.
+H5Handle unlocked_access_list(const std::string& action, const H5Context& where) {
+  H5Handle list = check_id(H5Pcreate(H5P_FILE_ACCESS), H5Kind::PropertyList, action, where);
+  check_status(H5Pset_file_locking(list.id(), false, true), action, where);
+  return list;
+}
+
 }  // namespace
 
 H5File::H5File(const std::string& path, FileMode mode) : path_(path), access_(FileAccess::Serial) {
   h5detail::silence_error_printing();
-  open(mode, H5P_DEFAULT);
+  const H5Handle access_list = unlocked_access_list(std::string("cannot ") + mode_name(mode), context(""));
+  open(mode, access_list.id(), MPI_COMM_NULL);
 }
 
 H5File::H5File(const std::string& path, FileMode mode, MPI_Comm comm) : path_(path), access_(FileAccess::Parallel) {
@@ -40,15 +52,20 @@ H5File::H5File(const std::string& path, FileMode mode, MPI_Comm comm) : path_(pa
   int initialized = 0;
   MPI_Initialized(&initialized);
   if (!initialized) throw_error(action, context(""), "MPI is not initialised (parallel mode needs MPI_Init)");
-  H5Handle access_list = check_id(H5Pcreate(H5P_FILE_ACCESS), H5Kind::PropertyList, action, context(""));
+  const H5Handle access_list = unlocked_access_list(action, context(""));
   check_status(H5Pset_fapl_mpio(access_list.id(), comm, MPI_INFO_NULL), action, context(""));
-  open(mode, access_list.id());
+  open(mode, access_list.id(), comm);
 }
 
 // All ranks get the same outcome in parallel mode: MPI-IO opens collectively
 // and reports the same error everywhere (e.g. O_EXCL on an existing file).
-void H5File::open(FileMode mode, hid_t file_access_list) {
+void H5File::open(FileMode mode, hid_t file_access_list, MPI_Comm comm) {
   const char* name = path_.c_str();
+  // An existing file is claimed before it is opened for writing or
+  // truncated; a new one (nobody else can be writing it) right after.
+  const bool writing = mode != FileMode::ReadOnly;
+  const bool existed = std::filesystem::exists(path_);
+  if (writing && existed && mode != FileMode::CreateNew) claim(comm);
   hid_t id = H5I_INVALID_HID;
   switch (mode) {
     case FileMode::CreateNew: id = H5Fcreate(name, H5F_ACC_EXCL, H5P_DEFAULT, file_access_list); break;
@@ -64,6 +81,20 @@ void H5File::open(FileMode mode, hid_t file_access_list) {
     throw_error(action, context(""), "no such file");
   }
   handle_ = check_id(id, H5Kind::File, action, context(""));
+  if (writing && !existed) claim(comm);
+}
+
+void H5File::claim(MPI_Comm comm) {
+  int rank = 0;
+  if (comm != MPI_COMM_NULL) MPI_Comm_rank(comm, &rank);
+  std::string error = rank == 0 ? WriterClaim::try_acquire(path_, claim_) : "";
+  if (comm != MPI_COMM_NULL) {
+    int length = static_cast<int>(error.size());
+    MPI_Bcast(&length, 1, MPI_INT, 0, comm);
+    error.resize(static_cast<size_t>(length));
+    MPI_Bcast(error.data(), length, MPI_CHAR, 0, comm);
+  }
+  if (!error.empty()) throw ConfigError(error);
 }
 
 hid_t H5File::id() const {
@@ -118,6 +149,7 @@ void H5File::close() {
                 std::to_string(open_objects - 1) + " dataset(s), group(s) or attribute(s) of it are still open");
   }
   check_status(handle_.close(), "cannot close", context(""));
+  claim_.release();
 }
 
 }  // namespace flowlat

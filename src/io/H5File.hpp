@@ -18,9 +18,13 @@
 
 #include "io/H5Attributes.hpp"
 #include "io/H5Handle.hpp"
+#include "io/WriterClaim.hpp"
 
 namespace flowlat {
 
+// Every mode but ReadOnly claims the file for this writer (WriterClaim:
+// refused while another process writes it, and claimed before an existing
+// file is truncated); HDF5's own file locking is off, so readers never wait.
 enum class FileMode {
   CreateNew,  // create; fail, leaving it untouched, if the file already exists
   Truncate,   // create, replacing any existing file (the explicit overwrite)
@@ -65,8 +69,19 @@ class H5File {
   // scope), so a job killed afterwards leaves a readable file. Collective.
   void flush() const;
   // Closes the file, throwing if HDF5 fails (e.g. a dataset, group or
-  // attribute of it is still open: close those first). Collective.
+  // attribute of it is still open: close those first), and gives up the
+  // writer claim. Collective.
   void close();
+
+  // Gives the file up without closing it, after a write failed on some rank
+  // (a collective close would hang, and HDF5 1.10 cannot close it anyway);
+  // the process must then end without terminating HDF5: main() does when
+  // h5detail::file_left_open() is set. Local.
+  void abandon() noexcept {
+    if (!handle_.valid()) return;
+    handle_.abandon();
+    h5detail::file_left_open() = true;
+  }
 
   const std::string& path() const { return path_; }
   FileAccess access() const { return access_; }
@@ -76,7 +91,11 @@ class H5File {
   hid_t id() const;
 
  private:
-  void open(FileMode mode, hid_t file_access_list);
+  void open(FileMode mode, hid_t file_access_list, MPI_Comm comm);
+  // Takes the writer claim on rank 0 of `comm` (MPI_COMM_NULL: this process
+  // alone) and throws the same ConfigError on every rank if it failed.
+  // Collective over `comm`.
+  void claim(MPI_Comm comm);
   // Names `object` (absolute) in errors; "" names the file itself.
   H5Context context(const std::string& object) const {
     return {path_, object.empty() ? "" : h5detail::absolute_path(object)};
@@ -84,6 +103,7 @@ class H5File {
 
   std::string path_;
   FileAccess access_;
+  WriterClaim claim_;  // released after the file is closed (handle_ goes first)
   H5Handle handle_;
 };
 

@@ -13,6 +13,17 @@
 
 namespace flowlat {
 
+namespace h5detail {
+// Set once a file could not be closed, or was abandoned, after a failed
+// write (e.g. a full disk): HDF5 1.10 then crashes when it terminates, at
+// MPI_Finalize or at exit, so main() ends such a process without
+// terminating it. Local.
+inline bool& file_left_open() {
+  static bool failed = false;
+  return failed;
+}
+}  // namespace h5detail
+
 enum class H5Kind { File, Group, Dataset, Dataspace, Datatype, Attribute, PropertyList, Object };
 
 class H5Handle {
@@ -34,6 +45,9 @@ class H5Handle {
   }
 
   hid_t id() const noexcept { return id_; }
+  // Gives the id up without closing it (an object HDF5 can no longer close
+  // after a failed write; see h5detail::file_left_open). Local.
+  void abandon() noexcept { id_ = H5I_INVALID_HID; }
   H5Kind kind() const noexcept { return kind_; }
   bool valid() const noexcept { return id_ >= 0; }
 
@@ -44,7 +58,11 @@ class H5Handle {
     if (id_ < 0) return 0;
     const hid_t id = std::exchange(id_, H5I_INVALID_HID);
     switch (kind_) {
-      case H5Kind::File: return H5Fclose(id);
+      case H5Kind::File: {
+        const herr_t status = H5Fclose(id);
+        if (status < 0) h5detail::file_left_open() = true;
+        return status;
+      }
       case H5Kind::Group: return H5Gclose(id);
       case H5Kind::Dataset: return H5Dclose(id);
       case H5Kind::Dataspace: return H5Sclose(id);

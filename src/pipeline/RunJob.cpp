@@ -6,6 +6,7 @@
 // the source tree, <dir>/build/flowlat), and last in the source tree the
 // binary was built from. The interpreter is $FLOWLAT_PYTHON, else python3.
 #include <algorithm>
+#include <cmath>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
@@ -15,11 +16,14 @@
 
 #include "analysis/AnalysisReport.hpp"
 #include "analysis/EnsembleAnalysis.hpp"
+#include "config/ConfigError.hpp"
+#include "ensemble/EnsembleReader.hpp"
 #include "parallel/CollectiveError.hpp"
 #include "provenance/BuildInfo.hpp"
 #include "sample/SampleJob.hpp"
 #include "train/TrainJob.hpp"
 #include "job/Log.hpp"
+#include "job/MemoryCheck.hpp"
 
 namespace flowlat {
 namespace {
@@ -146,10 +150,43 @@ std::vector<std::string> make_plots(const Config& config, const std::string& hmc
   return made_pngs;
 }
 
+// Refuses, before any training, an HMC ensemble (--hmc) that the plots
+// could not set beside this run's flow: no HMC ensemble of flowlat, no
+// configuration in it, or another lattice or coupling. Local.
+void check_hmc_ensemble(const Config& config, const std::string& hmc) {
+  if (hmc.empty()) return;
+  if (!fs::is_regular_file(hmc)) throw ConfigError("--hmc " + hmc + ": no such file");
+  std::optional<EnsembleReader> reader;
+  try {
+    reader.emplace(hmc);
+  } catch (const std::exception& e) {
+    throw ConfigError("--hmc " + hmc + ": not a readable flowlat ensemble (" + e.what() + ")");
+  }
+  const auto differs = [](double a, double b) { return std::abs(a - b) > 1e-12 * std::max(1.0, std::abs(a)); };
+  std::string problem;
+  if (reader->source() != "hmc") {
+    problem = "it was made by flowlat " + reader->source() + ", not flowlat hmc";
+  } else if (reader->n_written() == 0) {
+    problem = "it holds no configuration yet";
+  } else if (reader->lattice_shape() != config.lattice.shape) {
+    problem = "its lattice differs from lattice.shape";
+  } else if (differs(reader->attribute_double("m2"), config.action.m2) ||
+             differs(reader->attribute_double("lambda"), config.action.lambda)) {
+    problem = "its action.m2 / action.lambda (" + std::to_string(reader->attribute_double("m2")) + ", " +
+              std::to_string(reader->attribute_double("lambda")) + ") differ from this run's";
+  }
+  if (!problem.empty()) throw ConfigError("--hmc " + hmc + ": " + problem + "; nothing was run");
+}
+
 }  // namespace
 
 nlohmann::json run_pipeline(const Config& config, const Communicator& comm, const RunOptions& options) {
   nlohmann::json result = {{"command", "run"}};
+  run_collectively(comm, [&] {
+    if (comm.is_root()) check_hmc_ensemble(config, options.hmc_path);
+  });
+  // Sampling comes after training: its memory is checked before either.
+  check_memory(config, MemoryUse::Sample, config.run.device == DeviceKind::Cpu, comm);
   result["train"] = run_training(config, comm, options.overwrite,
                                  options.start == RunStart::Resume ? TrainStart::Resume : TrainStart::Fresh);
   SampleOptions sample;

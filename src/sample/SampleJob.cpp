@@ -16,6 +16,7 @@
 #include "flow/FlowDevice.hpp"
 #include "flow/NormalizingFlow.hpp"
 #include "io/FileChecksum.hpp"
+#include "job/MemoryCheck.hpp"
 #include "job/RunHeader.hpp"
 #include "job/StopMonitor.hpp"
 #include "parallel/CollectiveError.hpp"
@@ -48,8 +49,13 @@ void check_resumable(const std::string& path, const Config& config, const std::s
     throw ConfigError(path + ": --resume needs the model the file was started with (model_checksum " + recorded +
                       "), but " + model_path + " has " + model_checksum);
   }
-  const std::vector<std::string> changes = forbidden_changes(
+  std::vector<std::string> changes;
+  try {
+    changes = forbidden_changes(
       reader.attribute_string("config"), config.resolved_yaml(), Changeable::OnSampleResume, "in the file");
+  } catch (const ConfigError& e) {
+    throw ConfigError(path + ": " + e.what());
+  }
   if (changes.empty()) return;
   std::string message = path + ": --resume needs the configuration the file was started with (its 'config' "
                         "attribute); these keys differ:";
@@ -75,7 +81,7 @@ std::unique_ptr<EnsembleWriter> open_ensemble(const Config& config, const Sample
     layout.precision = config.run.precision;
     layout.storage = config.sample.store_configs ? ConfigStorage::Store : ConfigStorage::Skip;
     layout.chunk_rows = config.sample.batch_size;
-    std::filesystem::create_directories(std::filesystem::path(path).parent_path());
+    std::filesystem::create_directories(std::filesystem::absolute(path).parent_path());
     writer = std::make_unique<EnsembleWriter>(
         EnsembleWriter::create(path, layout, config, EnsembleSource::Flow, kernels, options.overwrite, comm));
     writer->set_attribute("model_checksum", model_checksum);
@@ -144,6 +150,7 @@ SampleResult run_sampling(const Config& config, const Communicator& comm, const 
   const std::string model_path = options.model_path.empty() ? default_model_path(config) : options.model_path;
   const std::string path = options.output_path.empty() ? default_ensemble_path(config) : options.output_path;
   const torch::Device device = prepare_flow_device(config.run, comm);
+  check_memory(config, MemoryUse::Sample, device.is_cpu(), comm);
   NormalizingFlow flow{nullptr};
   std::string model_checksum;
   run_collectively(comm, [&] {

@@ -8,6 +8,7 @@
 
 #include "io/AtomicFile.hpp"
 #include "flow/FlowDevice.hpp"
+#include "job/MemoryCheck.hpp"
 #include "job/RunHeader.hpp"
 #include "parallel/CollectiveError.hpp"
 #include "job/StopMonitor.hpp"
@@ -184,22 +185,23 @@ nlohmann::json run_training(const Config& config, const Communicator& comm, Over
       throw ConfigError("train.init_from: " + config.train.init_from + ": no such model file");
     }
   });
+  check_memory(config, MemoryUse::Train, device.is_cpu(), comm);
   const std::string kernels = flow_kernels(device);
   print_run_header("train", config, comm, device.str(), kernels);
 
   const RunDirectory run_dir(config.run.output_dir);
   const std::optional<LoadedCheckpoint> checkpoint = find_resume_point(config, run_dir, comm, start);
-  if (checkpoint) {
-    run_collectively(comm, [&] { adopt_checkpoint(config, run_dir, *checkpoint, comm); });
-  } else {
-    run_dir.prepare(config, kernels, overwrite, comm);
-  }
+  if (checkpoint) run_collectively(comm, [&] { adopt_checkpoint(config, run_dir, *checkpoint, comm); });
 
+  // The trainer first (it refuses a batch smaller than the rank count or an
+  // unusable train.init_from model), the run directory only then: a run
+  // refused here leaves nothing behind to block its corrected rerun.
   TrainingLoopState state;
   run_collectively(comm, [&] {
     state.trainer = std::make_unique<Trainer>(config, comm, device);
     if (checkpoint) restore_training_state(*checkpoint, *state.trainer, device);
   });
+  if (!checkpoint) run_dir.prepare(config, kernels, overwrite, comm);
   if (checkpoint) state.train_seconds = checkpoint->train_seconds;
   if (comm.is_root()) {
     log_line("flow: %lld layers, %lld parameters; global batch %lld (%lld on rank 0)\n",

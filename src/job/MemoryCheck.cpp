@@ -1,0 +1,160 @@
+#include "job/MemoryCheck.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <fstream>
+#include <sstream>
+
+#include "config/ConfigError.hpp"
+#include "parallel/CollectiveError.hpp"
+
+namespace flowlat {
+namespace {
+
+constexpr double kLibraries = 100e6;  // LibTorch, MPI and HDF5 loaded: ~185 MB measured
+
+double sites(const Config& config) {
+  double volume = 1;
+  for (const int64_t extent : config.lattice.shape) volume *= static_cast<double>(extent);
+  return volume;
+}
+
+double value_bytes(const Config& config) { return config.run.precision == Precision::Float32 ? 4 : 8; }
+
+bool uses_splines(const Config& config) {
+  return std::find(config.flow.coupling.begin(), config.flow.coupling.end(), CouplingKind::Spline) !=
+         config.flow.coupling.end();
+}
+
+// Network parameters: every coupling's convolutions, 1 -> hidden... -> outputs.
+double parameters(const Config& config) {
+  double kernel = 1;
+  for (size_t d = 0; d < config.lattice.shape.size(); ++d) kernel *= static_cast<double>(config.flow.kernel_size);
+  const double outputs = uses_splines(config) ? 3.0 * static_cast<double>(config.flow.spline_bins) + 1 : 2;
+  double per_layer = 0, in = 1;
+  for (const int64_t hidden : config.flow.hidden_channels) {
+    per_layer += (in * static_cast<double>(hidden) + static_cast<double>(hidden)) * kernel;
+    in = static_cast<double>(hidden);
+  }
+  per_layer += (in * outputs + outputs) * kernel;
+  return static_cast<double>(config.flow.n_layers) * per_layer;
+}
+
+double hidden_sum(const Config& config) {
+  double sum = 0;
+  for (const int64_t hidden : config.flow.hidden_channels) sum += static_cast<double>(hidden);
+  return sum;
+}
+
+double hidden_max(const Config& config) {
+  int64_t largest = 0;
+  for (const int64_t hidden : config.flow.hidden_channels) largest = std::max(largest, hidden);
+  return static_cast<double>(largest);
+}
+
+std::string bytes_text(double bytes) {
+  char text[32];
+  if (bytes >= 1e12) {
+    std::snprintf(text, sizeof text, "%.1f TB", bytes / 1e12);
+  } else if (bytes >= 1e9) {
+    std::snprintf(text, sizeof text, "%.1f GB", bytes / 1e9);
+  } else {
+    std::snprintf(text, sizeof text, "%.0f MB", bytes / 1e6);
+  }
+  return text;
+}
+
+std::string shape_text(const Config& config) {
+  std::string text;
+  for (const int64_t extent : config.lattice.shape) text += (text.empty() ? "" : ", ") + std::to_string(extent);
+  return "[" + text + "]";
+}
+
+// What the estimate is made of and which keys lower it, for the message.
+std::string composition(const Config& config, MemoryUse use, int ranks) {
+  const std::string lattice = "lattice.shape " + shape_text(config) + " (" + std::to_string(
+                                  static_cast<long long>(sites(config))) + " sites)";
+  switch (use) {
+    case MemoryUse::Train:
+      return lattice + " x train.batch_size " + std::to_string(config.train.batch_size) + " over " +
+             std::to_string(ranks) + " rank(s), with flow.n_layers " + std::to_string(config.flow.n_layers) +
+             " and flow.hidden_channels; lower train.batch_size or lattice.shape, or use more nodes";
+    case MemoryUse::Sample:
+      return lattice + " x sample.batch_size " + std::to_string(config.sample.batch_size) +
+             " per rank; lower sample.batch_size or lattice.shape";
+    case MemoryUse::Hmc:
+      return lattice + " x hmc.n_chains " + std::to_string(config.hmc.n_chains) +
+             " per rank; lower hmc.n_chains or lattice.shape";
+  }
+  return lattice;
+}
+
+// A number read from `path` ("max" and unreadable files give infinity).
+double number_in(const std::string& path) {
+  std::ifstream in(path);
+  double value = 0;
+  if (!(in >> value)) return INFINITY;
+  return value;
+}
+
+}  // namespace
+
+double rank_memory_bytes(const Config& config, MemoryUse use, int ranks) {
+  const double volume = sites(config), bytes = value_bytes(config);
+  const auto share = [ranks](int64_t total) {
+    return std::ceil(static_cast<double>(total) / static_cast<double>(std::max(1, ranks)));
+  };
+  const double layers = static_cast<double>(config.flow.n_layers);
+  const double spline_values = uses_splines(config) ? 3.0 * static_cast<double>(config.flow.spline_bins) : 0;
+  switch (use) {
+    case MemoryUse::Train: {
+      // Kept for the backward pass, per site and sample: each coupling's
+      // hidden activations, its outputs and the field.
+      const double per_site = layers * (hidden_sum(config) + 6 + spline_values);
+      return kLibraries + 4 * parameters(config) * bytes + share(config.train.batch_size) * volume * per_site * bytes;
+    }
+    case MemoryUse::Sample: {
+      // No backward pass: one layer's activations at a time.
+      const double per_site = hidden_max(config) + 8 + spline_values;
+      return kLibraries + parameters(config) * bytes +
+             static_cast<double>(config.sample.batch_size) * volume * per_site * bytes;
+    }
+    case MemoryUse::Hmc:
+      // hmc.n_chains per rank: field, momentum, force and the saved field, in float64.
+      return kLibraries + static_cast<double>(config.hmc.n_chains) * volume * 8 * 8;
+  }
+  return kLibraries;
+}
+
+double available_memory_bytes() {
+  double available = INFINITY;
+  std::ifstream meminfo("/proc/meminfo");
+  std::string line;
+  while (std::getline(meminfo, line)) {
+    if (line.rfind("MemAvailable:", 0) != 0) continue;
+    std::istringstream fields(line.substr(13));
+    double kilobytes = 0;
+    if (fields >> kilobytes) available = kilobytes * 1024;
+  }
+  // A cgroup v2 limit (SLURM's ConstrainRAMSpace) below the node's memory.
+  const double limit = number_in("/sys/fs/cgroup/memory.max"), used = number_in("/sys/fs/cgroup/memory.current");
+  if (std::isfinite(limit) && std::isfinite(used)) available = std::min(available, limit - used);
+  return available;
+}
+
+void check_memory(const Config& config, MemoryUse use, bool on_cpu, const Communicator& comm) {
+  const NodeLayout node = NodeLayout::of(comm);
+  run_collectively(comm, [&] {
+    if (!on_cpu || node.local_rank != 0) return;
+    const double per_rank = rank_memory_bytes(config, use, comm.size());
+    const double needed = per_rank * node.local_size, available = available_memory_bytes();
+    if (needed <= available) return;
+    throw ConfigError(config.source_file + ": the run needs at least " + bytes_text(needed) +
+                      " of memory on this node (" + std::to_string(node.local_size) + " rank(s) x " +
+                      bytes_text(per_rank) + ": " + composition(config, use, comm.size()) + "), but " +
+                      bytes_text(available) + " are available; nothing was created");
+  });
+}
+
+}  // namespace flowlat
