@@ -2,9 +2,7 @@
 
 #include <sys/statvfs.h>
 
-#include <chrono>
 #include <cmath>
-#include <ctime>
 #include <filesystem>
 #include <optional>
 #include <vector>
@@ -12,16 +10,10 @@
 #include "config/ConfigError.hpp"
 #include "ensemble/EnsembleFormat.hpp"
 #include "provenance/BuildInfo.hpp"
+#include "provenance/UtcTime.hpp"
 
 namespace flowlat {
 namespace {
-
-std::string utc_now() {
-  const std::time_t now = std::chrono::system_clock::to_time_t(std::chrono::system_clock::now());
-  char text[32];
-  std::strftime(text, sizeof text, "%Y-%m-%dT%H:%M:%SZ", std::gmtime(&now));
-  return text;
-}
 
 // Each dataset is created and agreed on in turn: a write that failed on one
 // rank (its disk full) must stop every rank before the next collective call.
@@ -55,7 +47,7 @@ void write_description(const H5File& file, const EnsembleLayout& layout, const C
   root.write_string("format", ensemble::kFormat);
   root.write_int64("format_version", ensemble::kFormatVersion);
   for (const auto& [name, value] : provenance_fields(kernels)) root.write_string(name, value);
-  root.write_string("created", utc_now());
+  root.write_string("created", utc_timestamp());
   root.write_string("config", config.resolved_yaml());
   root.write_int64_vector("lattice_shape", layout.lattice_shape);
   root.write_string("action", config.action.kind);

@@ -1,8 +1,6 @@
 #include "job/Log.hpp"
 
-#include <chrono>
 #include <cstdarg>
-#include <ctime>
 #include <vector>
 
 namespace flowlat {
@@ -30,15 +28,6 @@ void vlog(std::FILE* out, const char* format, va_list arguments) {
 }
 
 }  // namespace
-
-std::string utc_timestamp() {
-  const std::time_t now = std::chrono::system_clock::to_time_t(std::chrono::system_clock::now());
-  std::tm utc{};
-  gmtime_r(&now, &utc);
-  char text[32];
-  std::strftime(text, sizeof text, "%Y-%m-%dT%H:%M:%SZ", &utc);
-  return text;
-}
 
 void log_to(std::FILE* out, const char* format, ...) {
   va_list arguments;

@@ -6,10 +6,9 @@
 #include <cstdio>
 #include <string>
 
-namespace flowlat {
+#include "provenance/UtcTime.hpp"
 
-// "2026-11-30T19:58:03Z": now, UTC, to the second. Local.
-std::string utc_timestamp();
+namespace flowlat {
 
 // printf-formats `format` and writes it to `out` with the timestamp before
 // every non-empty line, then flushes. Local (callers print on rank 0).
