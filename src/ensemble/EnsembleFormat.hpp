@@ -29,18 +29,3 @@ inline constexpr const char* kSource = "source";  // "flow" or "hmc"
 inline constexpr const char* kChainLayout = "chain_layout";  // "interleaved" (HMC)
 
 }  // namespace flowlat::ensemble
-
-#include <cstdint>
-#include <string>
-
-namespace flowlat {
-
-// Refuses a file whose format_version this code does not read, or whose
-// row counts contradict each other or the datasets (0 <= n_written <=
-// n_configs <= rows of /log_w): a damaged count must not make a reader
-// allocate or read past the data, nor a --resume continue past the end.
-// Throws std::runtime_error naming `path`. Local.
-void check_ensemble_header(const std::string& path, int64_t format_version, int64_t n_written, int64_t n_total,
-                           int64_t rows);
-
-}  // namespace flowlat

@@ -8,19 +8,36 @@
 namespace flowlat {
 
 EnsembleReader::EnsembleReader(const std::string& path) : path_(path), file_(path, FileMode::ReadOnly) {
+  check_ensemble_file(file_);
   const H5Attributes root = file_.attributes();
+  n_written_ = root.read_int64(ensemble::kNWritten);
+  n_total_ = root.read_int64(ensemble::kNTotal);
+  lattice_shape_ = root.read_int64_vector("lattice_shape");
+}
+
+void check_ensemble_file(const H5File& file) {
+  const std::string& path = file.path();
+  const H5Attributes root = file.attributes();
   if (!root.contains("format") || root.read_string("format") != ensemble::kFormat) {
     throw std::runtime_error(path + ": not a flowlat ensemble file (root attribute format != \"" +
                              std::string(ensemble::kFormat) + "\")");
   }
-  n_written_ = root.read_int64(ensemble::kNWritten);
-  n_total_ = root.read_int64(ensemble::kNTotal);
-  lattice_shape_ = root.read_int64_vector("lattice_shape");
-  check_ensemble_header(path, root.contains("format_version") ? root.read_int64("format_version") : -1, n_written_,
-                        n_total_, H5Dataset::open(file_, ensemble::kLogW).rows());
+  const int64_t format_version = root.contains("format_version") ? root.read_int64("format_version") : -1;
+  if (format_version != ensemble::kFormatVersion) {
+    throw std::runtime_error(path + ": format_version " + std::to_string(format_version) +
+                             ", but this flowlat reads format_version " + std::to_string(ensemble::kFormatVersion) +
+                             (format_version > ensemble::kFormatVersion ? " (written by a newer flowlat)" : ""));
+  }
+  const int64_t n_written = root.read_int64(ensemble::kNWritten), n_total = root.read_int64(ensemble::kNTotal);
+  const int64_t rows = H5Dataset::open(file, ensemble::kLogW).rows();
+  if (n_written < 0 || n_written > n_total || n_total > rows) {
+    throw std::runtime_error(path + ": inconsistent attributes: n_written = " + std::to_string(n_written) +
+                             ", n_configs = " + std::to_string(n_total) + ", but " + ensemble::kLogW + " has " +
+                             std::to_string(rows) + " rows (need 0 <= n_written <= n_configs <= rows)");
+  }
   // One value per row, or every estimator downstream misreads the rows.
   for (const char* column : {ensemble::kLogQ, ensemble::kLogP, ensemble::kLogW}) {
-    if (file_.contains(column) && H5Dataset::open(file_, column).shape().size() != 1) {
+    if (file.contains(column) && H5Dataset::open(file, column).shape().size() != 1) {
       throw std::runtime_error(path + ": " + column + " must hold one value per row (a 1-d dataset)");
     }
   }
@@ -28,20 +45,6 @@ EnsembleReader::EnsembleReader(const std::string& path) : path_(path), file_(pat
   if (source != "flow" && source != "hmc") {
     throw std::runtime_error(path + ": root attribute " + ensemble::kSource + " is '" + source +
                              "', neither 'flow' nor 'hmc'");
-  }
-}
-
-void check_ensemble_header(const std::string& path, int64_t format_version, int64_t n_written, int64_t n_total,
-                           int64_t rows) {
-  if (format_version != ensemble::kFormatVersion) {
-    throw std::runtime_error(path + ": format_version " + std::to_string(format_version) +
-                             ", but this flowlat reads format_version " + std::to_string(ensemble::kFormatVersion) +
-                             (format_version > ensemble::kFormatVersion ? " (written by a newer flowlat)" : ""));
-  }
-  if (n_written < 0 || n_written > n_total || n_total > rows) {
-    throw std::runtime_error(path + ": inconsistent attributes: n_written = " + std::to_string(n_written) +
-                             ", n_configs = " + std::to_string(n_total) + ", but " + ensemble::kLogW + " has " +
-                             std::to_string(rows) + " rows (need 0 <= n_written <= n_configs <= rows)");
   }
 }
 

@@ -9,6 +9,15 @@
 
 namespace flowlat {
 
+// Refuses a file that flowlat must neither read nor continue: no flowlat
+// ensemble (`format`), a `format_version` this code does not read, row
+// counts that contradict each other or the datasets (0 <= n_written <=
+// n_configs <= rows of /log_w: a damaged count must not make a reader
+// allocate or read past the data, nor a --resume continue past the end),
+// log columns that are not one value per row, an unknown `source`. Throws
+// std::runtime_error naming the file. Local (attributes and shapes only).
+void check_ensemble_file(const H5File& file);
+
 class EnsembleReader {
  public:
   // Opens read-only; throws if it is not a flowlat ensemble. Local.

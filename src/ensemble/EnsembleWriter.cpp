@@ -9,6 +9,7 @@
 
 #include "config/ConfigError.hpp"
 #include "ensemble/EnsembleFormat.hpp"
+#include "ensemble/EnsembleReader.hpp"
 #include "provenance/BuildInfo.hpp"
 #include "provenance/UtcTime.hpp"
 
@@ -151,6 +152,7 @@ EnsembleWriter EnsembleWriter::create(const std::string& path, const EnsembleLay
 
 EnsembleWriter EnsembleWriter::reopen(const std::string& path, const Communicator& comm) {
   H5File file(path, FileMode::ReadWrite, comm.handle());
+  check_ensemble_file(file);
   const H5Attributes root = file.attributes();
   EnsembleLayout layout;
   layout.n_configs = root.read_int64(ensemble::kNTotal);
@@ -171,8 +173,6 @@ EnsembleWriter EnsembleWriter::reopen(const std::string& path, const Communicato
     layout.chain_states = H5Dataset::open(file, ensemble::kChainFields).rows();
   }
   const int64_t n_written = root.read_int64(ensemble::kNWritten);
-  check_ensemble_header(path, root.contains("format_version") ? root.read_int64("format_version") : -1, n_written,
-                        layout.n_configs, H5Dataset::open(file, ensemble::kLogW).rows());
   for (const char* dataset : {ensemble::kLogQ, ensemble::kLogP, ensemble::kChainState, ensemble::kChainAccepted}) {
     if (!file.contains(dataset)) {
       throw ConfigError(path + ": has no " + dataset + ", so it is no complete flowlat ensemble; it cannot be "
