@@ -4,7 +4,8 @@
 // batch too large for the machine is refused naming its keys, instead of
 // dying inside LibTorch (or being killed by the kernel) after the run
 // directory was made. The estimate is a lower bound (measured at L = 64:
-// 0.6-0.8 of the peak resident memory for three architectures), so a run that fits is never refused.
+// 0.6-0.8 of the peak resident memory for three architectures), so a run
+// that fits is never refused.
 #include <string>
 
 #include "config/Config.hpp"
