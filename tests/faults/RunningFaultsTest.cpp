@@ -29,7 +29,9 @@ std::string signalled(const std::string& command, const std::string& marker, con
 // The same under mpirun with 2 ranks, killing one rank (SIGKILL).
 std::string rank_killed(const std::string& arguments, const std::string& marker, const std::string& then) {
   return "{mpirun} -np 2 {bin} " + arguments + " > log 2>&1 & pid=$!; " + wait_for(marker) +
-         "kill -KILL $(pgrep -P $pid | tail -1); wait $pid; rc=$?; cat log; echo \"first run ended with exit $rc\"; " +
+         // A child of mpirun (a rank), found in /proc (pgrep is not always installed).
+         "kill -KILL $(grep -l \"^PPid:[[:space:]]*$pid$\" /proc/[0-9]*/status 2>/dev/null | tail -1 | cut -d/ -f3); "
+         "wait $pid; rc=$?; cat log; echo \"first run ended with exit $rc\"; " +
          then;
 }
 
