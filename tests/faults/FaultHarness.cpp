@@ -111,6 +111,15 @@ void expect_fault(const Fault& fault) {
   expect_unchanged(before, snapshot(dir), fault.may_change);
 }
 
+std::string fault_name(const ::testing::TestParamInfo<Fault>& info) { return info.param.name; }
+
+TEST_P(FaultTest, EndsAsStatedAndChangesNoOtherFile) {
+  if (GetParam().command.find("unshare") != std::string::npos && !can_mount_tmpfs()) {
+    GTEST_SKIP() << "mounting a tmpfs in a new mount namespace is not permitted here";
+  }
+  expect_fault(GetParam());
+}
+
 void truncate_file(const std::string& path, double fraction) {
   fs::resize_file(path, static_cast<uintmax_t>(static_cast<double>(fs::file_size(path)) * fraction));
 }

@@ -4,6 +4,8 @@
 // flow ensemble, an HMC ensemble), after making some of them hostile, and
 // asserts the exit code, that the message names the problem, that no file
 // that existed before changed (checksums) and that nothing was left behind.
+#include <gtest/gtest.h>
+
 #include <functional>
 #include <map>
 #include <ostream>
@@ -23,6 +25,13 @@ struct Fault {
 
 // GoogleTest prints a case by its name.
 inline void PrintTo(const Fault& fault, std::ostream* out) { *out << fault.name; }
+
+// Every case runs through one test, FaultTest.EndsAsStatedAndChangesNoOtherFile
+// (FaultHarness.cpp); each file instantiates it with its table under a
+// prefix naming the class of fault (Yaml/, Disk/, ...).
+class FaultTest : public ::testing::TestWithParam<Fault> {};
+// The case's name, for the instantiations. Local.
+std::string fault_name(const ::testing::TestParamInfo<Fault>& info);
 
 // The fixtures, made once per test process in the build tree's scratch
 // area: tiny.yaml (output_dir: run), run/{model.pt, checkpoint.ckpt,

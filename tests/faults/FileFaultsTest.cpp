@@ -31,21 +31,15 @@ std::function<void(const std::string&)> attribute(const std::string& file, const
 std::function<void(const std::string&)> without(const std::string& file, const std::string& object) {
   return [file, object](const std::string& dir) { remove_object(dir + "/" + file, object); };
 }
-// A model of another architecture (hidden_channels [8]) at other.pt.
-void other_model(const std::string& dir) {
-  const CommandResult made = run_command("cd " + dir + " && " +
-                                         expand("{bin} train tiny.yaml --set flow.hidden_channels=[8] "
-                                                "--set run.output_dir=other --set train.steps=2") +
-                                         " && mv other/model.pt other.pt && rm -r other");
-  if (made.exit_code != 0) throw std::runtime_error(made.output);
-}
-// A model of the same architecture but other weights at same.pt.
-void same_architecture_model(const std::string& dir) {
-  const CommandResult made = run_command("cd " + dir + " && " +
-                                         expand("{bin} train tiny.yaml --set train.seed=99 "
-                                                "--set run.output_dir=other --set train.steps=2") +
-                                         " && mv other/model.pt same.pt && rm -r other");
-  if (made.exit_code != 0) throw std::runtime_error(made.output);
+// A model trained for 2 steps with `settings` (--set ...), saved as `file`.
+std::function<void(const std::string&)> model_trained_with(const std::string& settings, const std::string& file) {
+  return [settings, file](const std::string& dir) {
+    const CommandResult made = run_command("cd " + dir + " && " +
+                                           expand("{bin} train tiny.yaml " + settings +
+                                                  " --set run.output_dir=other --set train.steps=2") +
+                                           " && mv other/model.pt " + file + " && rm -r other");
+    if (made.exit_code != 0) throw std::runtime_error(made.output);
+  };
 }
 // An unfinished ensemble (the fixture's n_written lowered), to resume.
 std::function<void(const std::string&)> unfinished_then(std::function<void(const std::string&)> also = nullptr) {
@@ -114,9 +108,9 @@ const std::vector<Fault>& model_faults() {
       {"SampleFlippedByteModel", "{bin} sample tiny.yaml --force", 1, "model\\.pt", flipped("run/model.pt", 0.6)},
       {"SampleMissingModel", "{bin} sample tiny.yaml --force --model nothere.pt", 1, "nothere\\.pt"},
       {"SampleModelOfAnotherArchitecture", "{bin} sample tiny.yaml --force --model other.pt", 1, "other\\.pt",
-       other_model},
+       model_trained_with("--set flow.hidden_channels=[8]", "other.pt")},
       {"SampleResumeWithAnotherModel", "{bin} sample tiny.yaml --resume --model same.pt", 2,
-       "--resume needs the model.*same\\.pt", unfinished_then(same_architecture_model)},
+       "--resume needs the model.*same\\.pt", unfinished_then(model_trained_with("--set train.seed=99", "same.pt"))},
   };
   return faults;
 }
@@ -154,18 +148,9 @@ const std::vector<Fault>& checkpoint_faults() {
   return faults;
 }
 
-class EnsembleFault : public ::testing::TestWithParam<Fault> {};
-class ModelFault : public ::testing::TestWithParam<Fault> {};
-class CheckpointFault : public ::testing::TestWithParam<Fault> {};
-
-TEST_P(EnsembleFault, IsRefusedNamingTheFileAndNothingChanges) { expect_fault(GetParam()); }
-TEST_P(ModelFault, IsRefusedNamingTheFileAndNothingChanges) { expect_fault(GetParam()); }
-TEST_P(CheckpointFault, IsRefusedNamingTheFileAndNothingChanges) { expect_fault(GetParam()); }
-
-const auto fault_name = [](const ::testing::TestParamInfo<Fault>& info) { return info.param.name; };
-INSTANTIATE_TEST_SUITE_P(Faults, EnsembleFault, ::testing::ValuesIn(ensemble_faults()), fault_name);
-INSTANTIATE_TEST_SUITE_P(Faults, ModelFault, ::testing::ValuesIn(model_faults()), fault_name);
-INSTANTIATE_TEST_SUITE_P(Faults, CheckpointFault, ::testing::ValuesIn(checkpoint_faults()), fault_name);
+INSTANTIATE_TEST_SUITE_P(Ensemble, FaultTest, ::testing::ValuesIn(ensemble_faults()), fault_name);
+INSTANTIATE_TEST_SUITE_P(Model, FaultTest, ::testing::ValuesIn(model_faults()), fault_name);
+INSTANTIATE_TEST_SUITE_P(Checkpoint, FaultTest, ::testing::ValuesIn(checkpoint_faults()), fault_name);
 
 }  // namespace
 }  // namespace flowlat::testing

@@ -164,21 +164,10 @@ const std::vector<Fault>& command_line_faults() {
   return faults;
 }
 
-class YamlFault : public ::testing::TestWithParam<Fault> {};
-class OverrideFault : public ::testing::TestWithParam<Fault> {};
-class SizeFault : public ::testing::TestWithParam<Fault> {};
-class CommandLineFault : public ::testing::TestWithParam<Fault> {};
-
-TEST_P(YamlFault, IsRefusedNamingItAndNothingChanges) { expect_fault(GetParam()); }
-TEST_P(OverrideFault, IsRefusedNamingItAndNothingChanges) { expect_fault(GetParam()); }
-TEST_P(SizeFault, IsRefusedBeforeAnythingIsCreated) { expect_fault(GetParam()); }
-TEST_P(CommandLineFault, IsRefusedNamingItAndNothingChanges) { expect_fault(GetParam()); }
-
-const auto fault_name = [](const ::testing::TestParamInfo<Fault>& info) { return info.param.name; };
-INSTANTIATE_TEST_SUITE_P(Faults, YamlFault, ::testing::ValuesIn(yaml_faults()), fault_name);
-INSTANTIATE_TEST_SUITE_P(Faults, OverrideFault, ::testing::ValuesIn(override_faults()), fault_name);
-INSTANTIATE_TEST_SUITE_P(Faults, SizeFault, ::testing::ValuesIn(size_faults()), fault_name);
-INSTANTIATE_TEST_SUITE_P(Faults, CommandLineFault, ::testing::ValuesIn(command_line_faults()), fault_name);
+INSTANTIATE_TEST_SUITE_P(Yaml, FaultTest, ::testing::ValuesIn(yaml_faults()), fault_name);
+INSTANTIATE_TEST_SUITE_P(Override, FaultTest, ::testing::ValuesIn(override_faults()), fault_name);
+INSTANTIATE_TEST_SUITE_P(Size, FaultTest, ::testing::ValuesIn(size_faults()), fault_name);
+INSTANTIATE_TEST_SUITE_P(CommandLine, FaultTest, ::testing::ValuesIn(command_line_faults()), fault_name);
 
 }  // namespace
 }  // namespace flowlat::testing

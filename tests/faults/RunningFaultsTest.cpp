@@ -128,23 +128,9 @@ const std::vector<Fault>& concurrency_faults() {
   return faults;
 }
 
-class DiskFault : public ::testing::TestWithParam<Fault> {};
-class SignalFault : public ::testing::TestWithParam<Fault> {};
-class ConcurrencyFault : public ::testing::TestWithParam<Fault> {};
-
-TEST_P(DiskFault, FailsCleanlyAndLeavesNothingBehind) {
-  if (GetParam().command.find("unshare") != std::string::npos && !can_mount_tmpfs()) {
-    GTEST_SKIP() << "mounting a tmpfs in a new mount namespace is not permitted here";
-  }
-  expect_fault(GetParam());
-}
-TEST_P(SignalFault, StopsEveryRankAndTheJobContinues) { expect_fault(GetParam()); }
-TEST_P(ConcurrencyFault, OneWriterAtATime) { expect_fault(GetParam()); }
-
-const auto fault_name = [](const ::testing::TestParamInfo<Fault>& info) { return info.param.name; };
-INSTANTIATE_TEST_SUITE_P(Faults, DiskFault, ::testing::ValuesIn(disk_faults()), fault_name);
-INSTANTIATE_TEST_SUITE_P(Faults, SignalFault, ::testing::ValuesIn(signal_faults()), fault_name);
-INSTANTIATE_TEST_SUITE_P(Faults, ConcurrencyFault, ::testing::ValuesIn(concurrency_faults()), fault_name);
+INSTANTIATE_TEST_SUITE_P(Disk, FaultTest, ::testing::ValuesIn(disk_faults()), fault_name);
+INSTANTIATE_TEST_SUITE_P(Signal, FaultTest, ::testing::ValuesIn(signal_faults()), fault_name);
+INSTANTIATE_TEST_SUITE_P(Concurrency, FaultTest, ::testing::ValuesIn(concurrency_faults()), fault_name);
 
 }  // namespace
 }  // namespace flowlat::testing
