@@ -4,6 +4,7 @@
 #include <stdexcept>
 
 #include "config/ConfigError.hpp"
+#include "parallel/Communicator.hpp"
 
 namespace flowlat {
 namespace {
@@ -85,15 +86,13 @@ void H5File::open(FileMode mode, hid_t file_access_list, MPI_Comm comm) {
 }
 
 void H5File::claim(MPI_Comm comm) {
-  int rank = 0;
-  if (comm != MPI_COMM_NULL) MPI_Comm_rank(comm, &rank);
-  std::string error = rank == 0 ? WriterClaim::try_acquire(path_, claim_) : "";
-  if (comm != MPI_COMM_NULL) {
-    int length = static_cast<int>(error.size());
-    MPI_Bcast(&length, 1, MPI_INT, 0, comm);
-    error.resize(static_cast<size_t>(length));
-    MPI_Bcast(error.data(), length, MPI_CHAR, 0, comm);
+  if (comm == MPI_COMM_NULL) {
+    claim_ = WriterClaim::acquire(path_);
+    return;
   }
+  const Communicator ranks(comm);
+  const std::string error = ranks.broadcast(
+      ranks.is_root() ? WriterClaim::try_acquire(path_, claim_) : std::string(), 0);
   if (!error.empty()) throw ConfigError(error);
 }
 
