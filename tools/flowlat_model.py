@@ -11,7 +11,8 @@ The model file is the LibTorch archive `flowlat train` writes (model.pt,
 model_best.pt): torch.jit.load reads its parameters and the JSON string
 `flowlat_architecture`; this module implements the same layers as the C++
 code (README: flow quality) with LibTorch's reference operations: the Gaussian
-prior, the Fourier layer, affine and rational-quadratic spline couplings on
+prior, the Fourier layer (diagonal or symmetric), the continuous layer with a
+global symmetric kernel, affine and rational-quadratic spline couplings on
 checkerboard masks with circular CNNs, Z2 equivariance and symmetrisation.
 log q is reduced in float64 as in flowlat; with dtype=torch.float64 it equals
 the C++ log q to rounding (tests/python/test_model.py: 1e-10). Samples come
@@ -20,6 +21,7 @@ not the same configurations as `flowlat sample`.
 
 Sign conventions as in the README: log q(x) = log r(z) - log |det dx/dz|.
 """
+import itertools
 import json
 import math
 
@@ -140,13 +142,48 @@ class Coupling(torch.nn.Module):
         return y, (log_det * active).to(torch.float64).flatten(1).sum(1)
 
 
-class FourierLayer(torch.nn.Module):
-    """phi = F^-1 [sigma(p) F z] with sigma(p) = sigma(-p) (FourierLayer.cpp)."""
+def point_group_average(values, shape):
+    """The average over reflections and permutations of equal axes (LatticeSymmetry.cpp)."""
+    d = len(shape)
+    lead = values.dim() - d
+    images = []
+    for permutation in itertools.permutations(range(d)):
+        if any(shape[permutation[i]] != shape[i] for i in range(d)):
+            continue
+        for signs in range(1 << d):
+            out = values.permute(list(range(lead)) + [lead + k for k in permutation])
+            for i in range(d):
+                if (signs >> i) & 1:
+                    out = torch.roll(torch.flip(out, [lead + i]), 1, lead + i)
+            images.append(out)
+    return sum(images) / len(images)
 
-    def __init__(self, log_sigma):
+
+def displacement_orbits(shape):
+    """Orbit number of each displacement, flattened, numbered by the sorted keys (LatticeSymmetry.cpp)."""
+    keys = []
+    for site in itertools.product(*[range(n) for n in shape]):
+        folded = [min(r, n - r) for r, n in zip(site, shape)]
+        for mu in range(len(shape)):
+            for nu in range(mu + 1, len(shape)):
+                if shape[mu] == shape[nu] and folded[nu] < folded[mu]:
+                    folded[mu], folded[nu] = folded[nu], folded[mu]
+        keys.append(tuple(folded))
+    number = {key: i for i, key in enumerate(sorted(set(keys)))}
+    return torch.tensor([number[key] for key in keys], dtype=torch.int64)
+
+
+class FourierLayer(torch.nn.Module):
+    """phi = F^-1 [sigma(p) F z] with sigma(p) = sigma(-p) (FourierLayer.cpp); with
+    kind "symmetric" sigma is averaged over the lattice's rotations and reflections."""
+
+    def __init__(self, log_sigma, kind="diagonal"):
         super().__init__()
         axes = list(range(log_sigma.dim()))
-        self.log_sigma = 0.5 * (log_sigma + torch.roll(torch.flip(log_sigma, axes), [1] * len(axes), axes))
+        if kind == "symmetric":
+            self.log_sigma = point_group_average(log_sigma, list(log_sigma.shape))
+        else:
+            self.log_sigma = 0.5 * (log_sigma + torch.roll(torch.flip(log_sigma, axes), [1] * len(axes), axes))
 
     def apply(self, x, sign):
         dims = list(range(1, x.dim()))
@@ -157,6 +194,55 @@ class FourierLayer(torch.nn.Module):
         return y, (sign * a.to(torch.float64).sum()).expand(x.shape[0])
 
 
+class OdeLayer(torch.nn.Module):
+    """The continuous layer with a global symmetric kernel (OdeLayer.hpp): d phi/dt = sum_c K_c * g_c(phi),
+    g = A [phi, sin(omega phi)] / (F + 1), the kernel constant on each of P pieces of t in [0, 1], each
+    integrated with `substeps` RK4 steps; log |det| = the integral of div v, v damped where stiff
+    (by a factor that depends on the parameters only)."""
+
+    MAX_STEP_TIMES_LIPSCHITZ = 0.5  # OdeLayerImpl::kMaxStepTimesLipschitz
+
+    def __init__(self, p, orbit_index, shape, substeps):
+        super().__init__()
+        self.kernel, self.omega = p["ode.kernel"], p["ode.frequencies"]
+        self.mixing = p["ode.mixing"] / p["ode.mixing"].shape[1]
+        self.orbit_index, self.shape, self.substeps = orbit_index, shape, substeps
+
+    def velocity(self, phi, piece):
+        kernel = self.kernel[piece]  # [orbits, C]
+        d = len(self.shape)
+        full = kernel[self.orbit_index].transpose(0, 1).reshape([-1] + self.shape)
+        kernel_hat = torch.fft.rfftn(full, dim=list(range(1, d + 1))).real
+        view = [1, -1] + [1] * d
+        phase = phi.unsqueeze(1) * self.omega.view(view)
+        features = torch.cat([phi.unsqueeze(1), torch.sin(phase)], 1)
+        mixed = torch.einsum("cf,bf...->bc...", self.mixing, features)
+        product = (torch.fft.rfftn(mixed, dim=list(range(2, d + 2))) * kernel_hat.unsqueeze(0)).sum(1)
+        v = torch.fft.irfftn(product, s=self.shape, dim=list(range(1, d + 1)))
+        a = kernel[0] @ self.mixing
+        per_site = (torch.cos(phase) * (a[1:] * self.omega).view(view)).sum(1)
+        divergence = per_site.to(torch.float64).flatten(1).sum(1) + a[0].to(torch.float64) * math.prod(self.shape)
+        slopes = torch.cat([torch.ones(1, dtype=self.omega.dtype), self.omega.abs()])
+        bound = (kernel_hat.abs().flatten(1).amax(1) * (self.mixing.abs() * slopes).sum(1)).sum()
+        damping = 1.0 / torch.clamp(bound / (self.kernel.shape[0] * self.MAX_STEP_TIMES_LIPSCHITZ), min=1.0)
+        return v * damping, divergence * damping.to(torch.float64)
+
+    def apply(self, x, direction):
+        pieces = self.kernel.shape[0]
+        h = direction / (pieces * self.substeps)
+        log_det = torch.zeros(x.shape[0], dtype=torch.float64)
+        for n in range(pieces):
+            piece = n if direction > 0 else pieces - 1 - n
+            for _ in range(self.substeps):
+                k1, d1 = self.velocity(x, piece)
+                k2, d2 = self.velocity(x + (0.5 * h) * k1, piece)
+                k3, d3 = self.velocity(x + (0.5 * h) * k2, piece)
+                k4, d4 = self.velocity(x + h * k3, piece)
+                x = x + (h / 6.0) * (k1 + 2.0 * k2 + 2.0 * k3 + k4)
+                log_det = log_det + (h / 6.0) * (d1 + 2.0 * d2 + 2.0 * d3 + d4)
+        return x, log_det
+
+
 class Flow(torch.nn.Module):
     def __init__(self, architecture, parameters, dtype):
         super().__init__()
@@ -164,7 +250,11 @@ class Flow(torch.nn.Module):
         self.shape = list(architecture["lattice_shape"])
         self.dtype = dtype
         p = {name: t.detach().to(dtype) for name, t in parameters.items()}
-        self.fourier = FourierLayer(p["fourier.log_sigma"].to(torch.float64)) if "fourier.log_sigma" in p else None
+        self.fourier = (FourierLayer(p["fourier.log_sigma"].to(torch.float64), architecture.get("fourier_layer"))
+                        if "fourier.log_sigma" in p else None)
+        self.ode = None
+        if architecture.get("ode_layer", "none") == "global":
+            self.ode = OdeLayer(p, displacement_orbits(self.shape), self.shape, architecture["ode_substeps"])
         kinds = architecture["coupling"]
         self.layers = []
         for i in range(architecture["n_layers"]):
@@ -186,6 +276,9 @@ class Flow(torch.nn.Module):
         if self.fourier is not None:
             x, log_det = self.fourier.apply(x, 1.0)
             log_q = log_q - log_det
+        if self.ode is not None:
+            x, log_det = self.ode.apply(x, +1)
+            log_q = log_q - log_det
         for layer in self.layers:
             x, log_det = layer.apply(x, inverse=False)
             log_q = log_q - log_det
@@ -195,6 +288,9 @@ class Flow(torch.nn.Module):
         z, log_det = x, torch.zeros(x.shape[0], dtype=torch.float64)
         for layer in reversed(self.layers):
             z, ld = layer.apply(z, inverse=True)
+            log_det = log_det + ld
+        if self.ode is not None:
+            z, ld = self.ode.apply(z, -1)
             log_det = log_det + ld
         if self.fourier is not None:
             z, ld = self.fourier.apply(z, -1.0)

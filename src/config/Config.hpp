@@ -29,8 +29,14 @@ enum class HmcTuning { Off, Auto };
 //   Affine: phi' = exp(s) phi + t (the tutorial's real NVP).
 //   Spline: a monotone rational-quadratic spline (Durkan et al. 2019).
 enum class CouplingKind { Affine, Spline };
-// A learned linear layer diagonal in momentum space before the couplings.
-enum class FourierLayerKind { None, Diagonal };
+// A learned linear layer diagonal in momentum space before the couplings;
+// Symmetric: its spectrum also invariant under the lattice's rotations and
+// reflections (the same on momenta the point group relates).
+enum class FourierLayerKind { None, Diagonal, Symmetric };
+// A continuous (neural-ODE) layer after the Fourier layer; Global: its
+// velocity a whole-lattice kernel invariant under the lattice symmetries
+// (flow/OdeLayer).
+enum class OdeLayerKind { None, Global };
 // Z2 (phi -> -phi) built into the couplings: every layer odd.
 enum class Equivariance { None, Z2 };
 // Z2 by averaging: q_s(phi) = (q(phi) + q(-phi)) / 2.

@@ -54,8 +54,16 @@ const std::vector<std::pair<const char*, CouplingKind>>& enum_names<CouplingKind
 
 template <>
 const std::vector<std::pair<const char*, FourierLayerKind>>& enum_names<FourierLayerKind>() {
-  static const std::vector<std::pair<const char*, FourierLayerKind>> names{{"none", FourierLayerKind::None},
-                                                                           {"diagonal", FourierLayerKind::Diagonal}};
+  static const std::vector<std::pair<const char*, FourierLayerKind>> names{
+      {"none", FourierLayerKind::None}, {"diagonal", FourierLayerKind::Diagonal},
+      {"symmetric", FourierLayerKind::Symmetric}};
+  return names;
+}
+
+template <>
+const std::vector<std::pair<const char*, OdeLayerKind>>& enum_names<OdeLayerKind>() {
+  static const std::vector<std::pair<const char*, OdeLayerKind>> names{{"none", OdeLayerKind::None},
+                                                                       {"global", OdeLayerKind::Global}};
   return names;
 }
 

@@ -134,4 +134,17 @@ KeyCheck<int64_t> tuning_budget() {
           }};
 }
 
+KeyCheck<int64_t> coupling_layers() {
+  return {">= 0; >= 1 without a Fourier or ODE layer", [](const int64_t& layers, const Config& config) {
+            if (layers < 0) return "must be >= 0 (got " + std::to_string(layers) + ")";
+            if (layers == 0 && config.flow.fourier_layer == FourierLayerKind::None &&
+                config.flow.ode_layer == OdeLayerKind::None) {
+              return std::string(
+                  "must be >= 1 unless flow.fourier_layer or flow.ode_layer is set: a flow without layers has "
+                  "nothing to train (got 0)");
+            }
+            return std::string();
+          }};
+}
+
 }  // namespace flowlat

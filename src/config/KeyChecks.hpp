@@ -63,6 +63,7 @@ KeyCheck<std::vector<int64_t>> lattice_extents();  // 1 to 3 extents, each even 
 KeyCheck<int64_t> kernel_size();                   // odd, <= smallest extent + 1
 KeyCheck<double> mass_squared();                   // finite; > 0 when lambda = 0
 KeyCheck<double> quartic_coupling();               // finite, >= 0
+KeyCheck<int64_t> coupling_layers();               // >= 0, >= 1 without a Fourier or ODE layer
 KeyCheck<int64_t> tuning_budget();                 // >= 20, <= hmc.n_thermalization when tuning
 
 }  // namespace flowlat

@@ -37,6 +37,8 @@ const std::vector<std::pair<const char*, CouplingKind>>& enum_names<CouplingKind
 template <>
 const std::vector<std::pair<const char*, FourierLayerKind>>& enum_names<FourierLayerKind>();
 template <>
+const std::vector<std::pair<const char*, OdeLayerKind>>& enum_names<OdeLayerKind>();
+template <>
 const std::vector<std::pair<const char*, Equivariance>>& enum_names<Equivariance>();
 template <>
 const std::vector<std::pair<const char*, Symmetrisation>>& enum_names<Symmetrisation>();

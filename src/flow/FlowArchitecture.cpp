@@ -8,6 +8,15 @@ void read_if_present(const nlohmann::json& json, const char* key, T& value) {
   if (json.contains(key)) value = json.at(key).get<T>();
 }
 
+const char* fourier_name(FourierLayerKind kind) {
+  switch (kind) {
+    case FourierLayerKind::Diagonal: return "diagonal";
+    case FourierLayerKind::Symmetric: return "symmetric";
+    case FourierLayerKind::None: break;
+  }
+  return "none";
+}
+
 std::vector<std::string> coupling_names(const std::vector<CouplingKind>& kinds) {
   std::vector<std::string> names;
   for (CouplingKind kind : kinds) names.emplace_back(to_string(kind));
@@ -31,6 +40,11 @@ FlowArchitecture FlowArchitecture::from_config(const Config& config) {
   a.fourier_mass2 = f.fourier_mass2;
   a.equivariance = f.equivariance;
   a.symmetrisation = f.symmetrisation;
+  a.ode_layer = f.ode_layer;
+  a.ode_pieces = f.ode_pieces;
+  a.ode_substeps = f.ode_substeps;
+  a.ode_frequencies = f.ode_frequencies;
+  a.ode_channels = f.ode_channels;
   return a;
 }
 
@@ -47,9 +61,14 @@ nlohmann::json FlowArchitecture::to_json() const {
           {"coupling", coupling_names(coupling)},
           {"spline_bins", spline_bins},
           {"spline_bound", spline_bound},
-          {"fourier_layer", fourier_layer == FourierLayerKind::Diagonal ? "diagonal" : "none"},
+          {"fourier_layer", fourier_name(fourier_layer)},
           {"equivariance", equivariance == Equivariance::Z2 ? "z2" : "none"},
-          {"symmetrisation", symmetrisation == Symmetrisation::Z2 ? "z2" : "none"}};
+          {"symmetrisation", symmetrisation == Symmetrisation::Z2 ? "z2" : "none"},
+          {"ode_layer", ode_layer == OdeLayerKind::Global ? "global" : "none"},
+          {"ode_pieces", ode_pieces},
+          {"ode_substeps", ode_substeps},
+          {"ode_frequencies", ode_frequencies},
+          {"ode_channels", ode_channels}};
 }
 
 FlowArchitecture FlowArchitecture::from_json(const nlohmann::json& json) {
@@ -71,7 +90,16 @@ FlowArchitecture FlowArchitecture::from_json(const nlohmann::json& json) {
   read_if_present(json, "fourier_layer", fourier);
   read_if_present(json, "equivariance", equivariance);
   read_if_present(json, "symmetrisation", symmetrisation);
-  a.fourier_layer = fourier == "diagonal" ? FourierLayerKind::Diagonal : FourierLayerKind::None;
+  a.fourier_layer = fourier == "diagonal"    ? FourierLayerKind::Diagonal
+                    : fourier == "symmetric" ? FourierLayerKind::Symmetric
+                                             : FourierLayerKind::None;
+  std::string ode = "none";
+  read_if_present(json, "ode_layer", ode);
+  a.ode_layer = ode == "global" ? OdeLayerKind::Global : OdeLayerKind::None;
+  read_if_present(json, "ode_pieces", a.ode_pieces);
+  read_if_present(json, "ode_substeps", a.ode_substeps);
+  read_if_present(json, "ode_frequencies", a.ode_frequencies);
+  read_if_present(json, "ode_channels", a.ode_channels);
   a.equivariance = equivariance == "z2" ? Equivariance::Z2 : Equivariance::None;
   a.symmetrisation = symmetrisation == "z2" ? Symmetrisation::Z2 : Symmetrisation::None;
   return a;
@@ -81,8 +109,13 @@ std::string FlowArchitecture::differences(const FlowArchitecture& other, Compare
   const nlohmann::json mine = to_json();
   const nlohmann::json theirs = other.to_json();
   std::string text;
+  if (compare == Compare::IgnoreLattice && lattice_shape.size() != other.lattice_shape.size()) {  // d-dim kernels
+    text = "lattice dimension " + std::to_string(other.lattice_shape.size()) + " vs " +
+           std::to_string(lattice_shape.size());
+  }
   for (const auto& [key, value] : mine.items()) {
     if (compare == Compare::IgnoreLattice && key == "lattice_shape") continue;
+    if (key == "ode_substeps") continue;  // how finely the same model is integrated
     if (theirs.at(key) != value) {
       if (!text.empty()) text += ", ";
       text += key + " " + theirs.at(key).dump() + " vs " + value.dump();

@@ -24,6 +24,11 @@ struct FlowArchitecture {
   double fourier_mass2 = 1.0;  // initialisation only: not part of what must match
   Equivariance equivariance = Equivariance::None;
   Symmetrisation symmetrisation = Symmetrisation::None;
+  OdeLayerKind ode_layer = OdeLayerKind::None;
+  int64_t ode_pieces = 8;
+  int64_t ode_substeps = 1;  // integration only: not part of what must match
+  int64_t ode_frequencies = 16;
+  int64_t ode_channels = 16;
 
   static FlowArchitecture from_config(const Config& config);
   // The coupling of layer `layer` (the list repeats). Local.

@@ -4,6 +4,8 @@
 #include <cmath>
 #include <map>
 
+#include "flow/LatticeSymmetry.hpp"
+
 namespace flowlat {
 namespace {
 
@@ -28,7 +30,8 @@ std::vector<int64_t> lattice_dims(int64_t dim) {
 
 }  // namespace
 
-FourierLayerImpl::FourierLayerImpl(const Lattice& lattice, double mass2) : lattice_(lattice) {
+FourierLayerImpl::FourierLayerImpl(const Lattice& lattice, double mass2, FourierLayerKind kind)
+    : lattice_(lattice), kind_(kind) {
   log_sigma_ = register_parameter("log_sigma", free_log_sigma(lattice, mass2));
 }
 
@@ -37,6 +40,8 @@ torch::Tensor FourierLayerImpl::free_log_sigma(const Lattice& lattice, double ma
 }
 
 torch::Tensor FourierLayerImpl::log_sigma() const {
+  // The point group contains p -> -p, so its average is even as well.
+  if (kind_ == FourierLayerKind::Symmetric) return point_group_average(log_sigma_, lattice_.shape());
   // a(-p): the momentum index -k mod L on every axis.
   std::vector<int64_t> axes, ones;
   for (int64_t d = 0; d < lattice_.dim(); ++d) {

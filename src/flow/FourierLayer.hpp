@@ -9,18 +9,21 @@
 // propagator is 1 / (2 (phat^2 + m2))), sigma(p) = 1 / sqrt(2 (phat^2 + m^2)),
 // so that with lambda = 0 and m^2 = m2 it is the exact flow. Linear and odd:
 // it keeps phi -> -phi, translations and the lattice symmetries of sigma.
+// With FourierLayerKind::Symmetric, a is also averaged over the lattice's
+// rotations and reflections on use, so the layer keeps all of them.
 #include <torch/torch.h>
 
 #include <vector>
 
 #include "flow/CouplingLayer.hpp"
+#include "config/Config.hpp"
 #include "lattice/Lattice.hpp"
 
 namespace flowlat {
 
 class FourierLayerImpl : public torch::nn::Module {
  public:
-  FourierLayerImpl(const Lattice& lattice, double mass2);
+  FourierLayerImpl(const Lattice& lattice, double mass2, FourierLayerKind kind = FourierLayerKind::Diagonal);
 
   CouplingResult forward(const torch::Tensor& z);    // Local.
   CouplingResult reverse(const torch::Tensor& phi);  // Local.
@@ -38,6 +41,7 @@ class FourierLayerImpl : public torch::nn::Module {
   CouplingResult apply(const torch::Tensor& x, double sign);
 
   Lattice lattice_;
+  FourierLayerKind kind_;
   torch::Tensor log_sigma_;  // a(p), [L1, ..., Ld], float64 parameter
 };
 TORCH_MODULE(FourierLayer);

@@ -73,8 +73,14 @@ FlowArchitecture recorded_architecture(torch::serialize::InputArchive& archive, 
 NormalizingFlowImpl::NormalizingFlowImpl(const FlowArchitecture& architecture)
     : architecture_(architecture), prior_(Lattice(architecture.lattice_shape)) {
   const Lattice& lattice = prior_.lattice();
-  if (architecture.fourier_layer == FourierLayerKind::Diagonal) {
-    fourier_ = register_module("fourier", FourierLayer(lattice, architecture.fourier_mass2));
+  if (architecture.fourier_layer != FourierLayerKind::None) {
+    fourier_ = register_module("fourier",
+                               FourierLayer(lattice, architecture.fourier_mass2, architecture.fourier_layer));
+  }
+  if (architecture.ode_layer == OdeLayerKind::Global) {
+    const OdeLayerSize size{architecture.ode_pieces, architecture.ode_substeps, architecture.ode_frequencies,
+                            architecture.ode_channels};
+    ode_ = register_module("ode", OdeLayer(lattice, size));
   }
   for (int64_t i = 0; i < architecture.n_layers; ++i) {
     layers_.push_back(register_module("coupling" + std::to_string(i), make_coupling(architecture, lattice, i)));
@@ -91,6 +97,11 @@ FlowSample NormalizingFlowImpl::forward(const torch::Tensor& z) {
   torch::Tensor log_q = prior_.log_prob(z);
   if (fourier_) {
     CouplingResult out = fourier_->forward(x);
+    x = out.x;
+    log_q = log_q - out.log_det;
+  }
+  if (ode_) {
+    CouplingResult out = ode_->forward(x);
     x = out.x;
     log_q = log_q - out.log_det;
   }
@@ -122,6 +133,11 @@ CouplingResult NormalizingFlowImpl::reverse(const torch::Tensor& x) {
   torch::Tensor log_det = torch::zeros({x.size(0)}, x.options().dtype(torch::kFloat64));
   for (auto it = layers_.rbegin(); it != layers_.rend(); ++it) {
     CouplingResult out = (*it)->reverse(z);
+    z = out.x;
+    log_det = log_det + out.log_det;
+  }
+  if (ode_) {
+    CouplingResult out = ode_->reverse(z);
     z = out.x;
     log_det = log_det + out.log_det;
   }
@@ -161,12 +177,14 @@ void NormalizingFlowImpl::initialise_from(NormalizingFlowImpl& trained) {
     for (size_t k = 0; k < mine.size(); ++k) mine[k].copy_(theirs[k].to(mine[k].options()));
   }
   if (fourier_) fourier_->interpolate_from(*trained.fourier_);
+  if (ode_) ode_->initialise_from(*trained.ode_);
 }
 
 int64_t NormalizingFlowImpl::network_passes_per_sample() const {
   const int64_t per_layer = architecture_.equivariance == Equivariance::Z2 ? 2 : 1;
   const int64_t passes = architecture_.symmetrisation == Symmetrisation::Z2 ? 2 : 1;
-  return architecture_.n_layers * per_layer * passes;
+  const int64_t ode = ode_ ? ode_->evaluations() : 0;
+  return (architecture_.n_layers * per_layer + ode) * passes;
 }
 
 std::optional<double> NormalizingFlowImpl::train_seconds_of(const std::string& path) {

@@ -1,6 +1,7 @@
 #pragma once
 // The flow f: z -> phi: Gaussian prior, an optional Fourier layer
-// (FourierLayer), then n_layers coupling layers (affine or spline) with
+// (FourierLayer), an optional continuous layer with a global symmetric
+// kernel (OdeLayer), then n_layers coupling layers (affine or spline) with
 // alternating checkerboard parity; the tutorial's real NVP by default.
 //   log q(phi) = log r(z) - sum_layers log J_forward
 // With flow.symmetrisation: z2 the density is averaged over the sign flip,
@@ -17,6 +18,7 @@
 #include "flow/FlowArchitecture.hpp"
 #include "flow/FourierLayer.hpp"
 #include "flow/GaussianPrior.hpp"
+#include "flow/OdeLayer.hpp"
 
 namespace flowlat {
 
@@ -63,9 +65,9 @@ class NormalizingFlowImpl : public torch::nn::Module {
   void save_to(const std::string& path, double train_seconds = -1) const;
   // The training seconds recorded in a model file, if any. Local.
   static std::optional<double> train_seconds_of(const std::string& path);
-  // Coupling-network evaluations per configuration sampled (equivariant
-  // layers evaluate their network twice; symmetrisation adds a reverse
-  // pass). Local.
+  // Network evaluations per configuration sampled (equivariant layers
+  // evaluate their network twice, the ODE layer its velocity 4 times a step;
+  // symmetrisation adds a reverse pass). Local.
   int64_t network_passes_per_sample() const;
   // Reads parameters (leaves the module on the CPU in the file's dtype: call
   // to(device, dtype) after); throws if the file's architecture differs. Local.
@@ -80,6 +82,7 @@ class NormalizingFlowImpl : public torch::nn::Module {
   FlowArchitecture architecture_;
   GaussianPrior prior_;
   FourierLayer fourier_{nullptr};
+  OdeLayer ode_{nullptr};
   std::vector<std::shared_ptr<CouplingLayerImpl>> layers_;
 };
 TORCH_MODULE(NormalizingFlow);

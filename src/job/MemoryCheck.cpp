@@ -107,16 +107,22 @@ double rank_memory_bytes(const Config& config, MemoryUse use, int ranks) {
   };
   const double layers = static_cast<double>(config.flow.n_layers);
   const double spline_values = uses_splines(config) ? 3.0 * static_cast<double>(config.flow.spline_bins) : 0;
+  // The ODE layer's velocity: its features (phase, sin, cos: 3 F) and
+  // mixtures with their spectra (about 3 C), per site, sample and evaluation.
+  const bool ode = config.flow.ode_layer != OdeLayerKind::None;
+  const double ode_values = ode ? 3.0 * static_cast<double>(config.flow.ode_frequencies + config.flow.ode_channels) : 0;
+  const double ode_evaluations = ode ? 4.0 * static_cast<double>(config.flow.ode_pieces * config.flow.ode_substeps) : 0;
   switch (use) {
     case MemoryUse::Train: {
       // Kept for the backward pass, per site and sample: each coupling's
-      // hidden activations, its outputs and the field.
-      const double per_site = layers * (hidden_sum(config) + 6 + spline_values);
+      // hidden activations, its outputs and the field; every velocity
+      // evaluation of the ODE layer.
+      const double per_site = layers * (hidden_sum(config) + 6 + spline_values) + ode_evaluations * ode_values;
       return kLibraries + 4 * parameters(config) * bytes + share(config.train.batch_size) * volume * per_site * bytes;
     }
     case MemoryUse::Sample: {
       // No backward pass: one layer's activations at a time.
-      const double per_site = hidden_max(config) + 8 + spline_values;
+      const double per_site = std::max(hidden_max(config) + 8 + spline_values, ode_values);
       return kLibraries + parameters(config) * bytes +
              static_cast<double>(config.sample.batch_size) * volume * per_site * bytes;
     }

@@ -30,9 +30,17 @@ Trainer::Trainer(const Config& config, Communicator comm, torch::Device device)
   flow_ = NormalizingFlow(FlowArchitecture::from_config(config));
   if (!config.train.init_from.empty()) {
     // Transfer: the same network trained on any lattice size.
-    NormalizingFlow trained(NormalizingFlowImpl::architecture_of(config.train.init_from));
-    trained->load_from(config.train.init_from);
-    flow_->initialise_from(*trained);
+    // Every rank reads the same file, so every rank fails alike: an input error.
+    try {
+      NormalizingFlow trained(NormalizingFlowImpl::architecture_of(config.train.init_from));
+      trained->load_from(config.train.init_from);
+      flow_->initialise_from(*trained);
+    } catch (const std::runtime_error& e) {
+      const std::string what = e.what();
+      const std::string& file = config.train.init_from;
+      const bool names_file = what.compare(0, file.size(), file) == 0;
+      throw CollectiveError("train.init_from: " + (names_file ? what : file + ": " + what), ExitCode::InputError);
+    }
   }
   flow_->to(device_, options_.dtype().toScalarType());
   check_same_architecture();

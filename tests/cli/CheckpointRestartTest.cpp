@@ -87,13 +87,10 @@ std::string history_without_seconds(const std::string& history_path) {
 // evaluations and best-model tracking: the restarted run's parameters,
 // history (lr and held-out columns included) and best model equal the
 // uninterrupted run's bitwise.
-TEST(CheckpointRestart, ScheduleAndBestModelContinueBitwise) {
-  const std::string recipe =
-      "flow: {n_layers: 4, hidden_channels: [4], coupling: [spline, affine], fourier_layer: diagonal, "
-      "equivariance: z2}\n";
+void check_schedule_continuation(const std::string& name, const std::string& recipe) {
   const std::string options = " --set train.lr_schedule=step --set train.lr_decay_every=4 --set train.warmup_steps=3"
                               " --set train.grad_clip=1.0 --set train.eval_every=5 --set train.eval_size=64";
-  std::string dirs[2] = {scratch_directory("schedule_reference"), scratch_directory("schedule_halves")};
+  std::string dirs[2] = {scratch_directory(name + "_reference"), scratch_directory(name + "_halves")};
   std::string configs[2];
   for (int i = 0; i < 2; ++i) {
     configs[i] = dirs[i] + "/tiny.yaml";
@@ -119,6 +116,17 @@ TEST(CheckpointRestart, ScheduleAndBestModelContinueBitwise) {
     best[i] = flow->parameters();
   }
   EXPECT_EQ(differing(best[0], best[1]), 0);
+}
+
+TEST(CheckpointRestart, ScheduleAndBestModelContinueBitwise) {
+  check_schedule_continuation("schedule", "flow: {n_layers: 4, hidden_channels: [4], coupling: [spline, affine], "
+                                          "fourier_layer: diagonal, equivariance: z2}\n");
+}
+
+// The same for the symmetric Fourier layer and the continuous (ODE) layer.
+TEST(CheckpointRestart, ContinuousFlowContinuesBitwise) {
+  check_schedule_continuation("schedule_ode", "flow: {n_layers: 0, fourier_layer: symmetric, ode_layer: global, "
+                                              "ode_pieces: 4, ode_frequencies: 3, ode_channels: 3}\n");
 }
 
 TEST(CheckpointRestart, HalfAndHalfEqualsOneGoBitwiseOnOneRank) { check_exact_continuation(0); }

@@ -32,6 +32,9 @@ const std::vector<std::vector<std::string>> kRecipes{
      "train.lr_schedule=cosine", "train.warmup_steps=3", "train.grad_clip=0.5", "train.adam_beta2=0.99"},
     {"flow.coupling=spline", "flow.symmetrisation=z2", "train.estimator=path", "train.eval_every=3",
      "train.eval_size=10"},
+    {"flow.n_layers=0", "flow.fourier_layer=symmetric", "flow.ode_layer=global", "flow.ode_pieces=3",
+     "flow.ode_substeps=2", "flow.ode_frequencies=3", "flow.ode_channels=2", "train.eval_every=3",
+     "train.eval_size=10"},
 };
 
 double max_parameter_difference(Trainer& a, Trainer& b) {
