@@ -72,9 +72,12 @@ const std::vector<Fault>& disk_faults() {
 
 const std::vector<Fault>& signal_faults() {
   static const std::vector<Fault> faults = {
-      {"TrainStoppedBySigtermResumes",
-       signalled("{bin} " + kLongTrain, "step ", "TERM", "{bin} " + kLongTrain + " --resume --set train.steps=120"), 0,
-       "stopped by signal[\\s\\S]*continue with: .*--resume[\\s\\S]*first run ended with exit 3[\\s\\S]*trained",
+      // The resume runs for a second from wherever the signal stopped the
+      // first run (a fixed train.steps could lie behind it on a fast machine).
+      {"TrainStoppedBySigtermResumes", signalled("{bin} " + kLongTrain, "step ", "TERM", "{bin} " + kLongTrain + kBriefly),
+       3,
+       "stopped by signal[\\s\\S]*continue with: .*--resume[\\s\\S]*first run ended with exit 3[\\s\\S]*"
+       "checkpoint\\.ckpt at step [1-9][0-9]* of 1000000[\\s\\S]*stopped by run\\.max_walltime",
        nullptr, {"run2", "log"}},
       {"SampleStoppedBySigintResumes",
        signalled("{bin} " + kLongSample, "sampled ", "INT", "{bin} " + kLongSample + kBriefly),
@@ -82,7 +85,10 @@ const std::vector<Fault>& signal_faults() {
        "stopped by signal SIGINT[\\s\\S]*first run ended with exit 3[\\s\\S]*resuming run2\\.h5 at row [1-9]"
        "[\\s\\S]*stopped by run\\.max_walltime",
        nullptr, {"run2.h5", "log"}},
-      {"HmcStoppedBySigusr1Resumes", signalled("{bin} " + kLongHmc, "thermalised", "USR1", "{bin} " + kLongHmc + kBriefly),
+      // Signalled once rows are committed ("kept trajectory" progress), so the
+      // resume must take up past the first of them.
+      {"HmcStoppedBySigusr1Resumes",
+       signalled("{bin} " + kLongHmc, "kept trajectory", "USR1", "{bin} " + kLongHmc + kBriefly),
        3,
        "stopped by signal SIGUSR1[\\s\\S]*first run ended with exit 3[\\s\\S]*resuming run2\\.h5 at kept "
        "trajectory [1-9][\\s\\S]*stopped by run\\.max_walltime",
