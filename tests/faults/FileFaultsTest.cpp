@@ -111,6 +111,11 @@ const std::vector<Fault>& model_faults() {
        model_trained_with("--set flow.hidden_channels=[8]", "other.pt")},
       {"SampleResumeWithAnotherModel", "{bin} sample tiny.yaml --resume --model same.pt", 2,
        "--resume needs the model.*same\\.pt", unfinished_then(model_trained_with("--set train.seed=99", "same.pt"))},
+      {"TrainFromAModelOfAnotherNetwork", "{bin} train tiny.yaml --set run.output_dir=run2 --set train.init_from=other.pt",
+       2, "train\\.init_from: other\\.pt: .*hidden_channels", model_trained_with("--set flow.hidden_channels=[8]", "other.pt")},
+      {"TrainFromAModelOfAnotherDimension",
+       "{bin} train tiny.yaml --set run.output_dir=run2 --set train.init_from=line.pt", 2,
+       "train\\.init_from: line\\.pt: .*lattice dimension 1 vs 2", model_trained_with("--set lattice.shape=[16]", "line.pt")},
   };
   return faults;
 }

@@ -133,6 +133,8 @@ const std::vector<Fault>& size_faults() {
        "needs at least .* of memory.*hmc\\.n_chains", without_run_directory()},
       {"BatchSmallerThanTheRanks", "{mpirun} -np 2 {bin} train tiny.yaml --set train.batch_size=1", 2,
        "train\\.batch_size \\(1\\) must be at least the number of ranks \\(2\\)", without_run_directory()},
+      {"FlowWithoutLayers", "{bin} train tiny.yaml --set flow.n_layers=0", 2,
+       "flow\\.n_layers: must be >= 1 unless flow\\.fourier_layer or flow\\.ode_layer is set", without_run_directory()},
       {"InitFromAnUnreadableModel", "{bin} train tiny.yaml --set train.init_from=tiny.yaml", 2,
        "train\\.init_from: tiny\\.yaml: not a readable flowlat model file", without_run_directory()},
       {"JsonIntoAMissingDirectory", "{bin} train tiny.yaml --json nodir/x.json", 2, "--json: nodir/x\\.json: no directory",
