@@ -81,6 +81,7 @@ std::string summary(const EnsembleAnalysis& a) {
       << format("%.4g", a.ess) << " (" << a.ess_origin << "), acceptance = "
       << (a.accept_rate ? format("%.4g", *a.accept_rate) : std::string("n/a"));
   if (a.n_chains > 1) out << ", " << a.n_chains << " chains";
+  if (!std::isnan(a.weight_tail_shape)) out << ", weight tail Pareto k = " << format("%.2f", a.weight_tail_shape);
   out << "\n(a) self-normalised importance reweighting over all N proposals, blocked jackknife with "
       << a.n_blocks << " blocks\n"
       << "(b) the stored Markov chain O(configs[state[i]]), Gamma method; 2 tau_int = cost per "
@@ -99,12 +100,13 @@ nlohmann::json chain_json(const ChainEstimate& c) {
 // The per-t estimates as one object of arrays.
 nlohmann::json series_json(const std::vector<ObservableEstimate>& series, int first_t, const char* definition,
                            bool has_chain) {
-  nlohmann::json t = nlohmann::json::array(), rv = t, re = t, cv = t, ce = t, tau = t, tau_e = t, two = t;
+  nlohmann::json t = nlohmann::json::array(), rv = t, re = t, rk = t, cv = t, ce = t, tau = t, tau_e = t, two = t;
   for (size_t i = 0; i < series.size(); ++i) {
     const ObservableEstimate& e = series[i];
     t.push_back(first_t + static_cast<int>(i));
     rv.push_back(e.reweighted.value);
     re.push_back(e.reweighted.error);
+    rk.push_back(e.reweighted.tail_shape);
     cv.push_back(e.chain.value);
     ce.push_back(e.chain.error);
     tau.push_back(e.chain.tau_int);
@@ -115,7 +117,8 @@ nlohmann::json series_json(const std::vector<ObservableEstimate>& series, int fi
   if (has_chain) {
     chain = {{"value", cv}, {"error", ce}, {"tau_int", tau}, {"tau_int_error", tau_e}, {"two_tau_int", two}};
   }
-  return {{"definition", definition}, {"t", t}, {"reweighted", {{"value", rv}, {"error", re}}}, {"chain", chain}};
+  return {{"definition", definition}, {"t", t}, {"reweighted", {{"value", rv}, {"error", re}, {"tail_shape", rk}}},
+          {"chain", chain}};
 }
 
 std::vector<double> stored_row(const ObservableEstimate& e) {
@@ -161,6 +164,39 @@ void write_group(const H5File& file, const EnsembleAnalysis& a, const std::strin
   write_matrix(file, "/analysis/effective_mass", a.effective_mass, 1);
 }
 
+double volume_of(const EnsembleAnalysis& a) {
+  double volume = 1;
+  for (int64_t extent : a.lattice_shape) volume *= static_cast<double>(extent);
+  return volume;
+}
+
+std::string coupling_shift_text(const CouplingShift& shift, const EnsembleAnalysis& a) {
+  char text[512];
+  const double volume = volume_of(a);
+  std::snprintf(text, sizeof text,
+                "\nreweighted from m2 = %g, lambda = %g to m2 = %g, lambda = %g (ESS of the combined weights "
+                "%.4g, Pareto k %.2f):\n",
+                shift.from.m2, shift.from.lambda, shift.to.m2, shift.to.lambda, shift.ess,
+                shift.delta_log_z.tail_shape);
+  return std::string(text) + "  log Z(to) - log Z(from)      " +
+         value_error(shift.delta_log_z.value, shift.delta_log_z.error) + "\n" +
+         "  f(to) - f(from) = -that / V  " +
+         value_error(-shift.delta_log_z.value / volume, shift.delta_log_z.error / volume) + "\n";
+}
+
+nlohmann::json coupling_shift_json(const CouplingShift& shift, const EnsembleAnalysis& a) {
+  const double volume = volume_of(a);
+  return {{"from", {{"m2", shift.from.m2}, {"lambda", shift.from.lambda}}},
+          {"to", {{"m2", shift.to.m2}, {"lambda", shift.to.lambda}}},
+          {"delta_log_z",
+           {{"value", shift.delta_log_z.value},
+            {"error", shift.delta_log_z.error},
+            {"tail_shape", shift.delta_log_z.tail_shape}}},
+          {"delta_free_energy_density",
+           {{"value", -shift.delta_log_z.value / volume}, {"error", shift.delta_log_z.error / volume}}},
+          {"ess", shift.ess}};
+}
+
 }  // namespace
 
 std::string AnalysisReport::table() const {
@@ -178,6 +214,7 @@ std::string AnalysisReport::table() const {
       out += row("t = " + std::to_string(i + 1), a.effective_mass[i]);
     }
   }
+  if (a.coupling_shift) out += coupling_shift_text(*a.coupling_shift, a);
   if (!a.notes.empty()) out += "\n";
   for (const std::string& note : a.notes) out += "note: " + note + "\n";
   return out;
@@ -189,10 +226,13 @@ nlohmann::json AnalysisReport::json() const {
   for (int64_t extent : a.lattice_shape) volume *= extent;
   nlohmann::json observables = nlohmann::json::object();
   for (const ScalarObservable& s : a.scalars) {
-    const bool has_chain = a.has_chain && s.key != "log_z";
+    const bool has_chain = a.has_chain && s.key.rfind("log_z", 0) != 0;
     const Estimate& reweighted = s.estimate.reweighted;
     observables[s.key] = {{"label", s.label},
-                          {"reweighted", {{"value", reweighted.value}, {"error", reweighted.error}}},
+                          {"reweighted",
+                           {{"value", reweighted.value},
+                            {"error", reweighted.error},
+                            {"tail_shape", reweighted.tail_shape}}},
                           {"chain", has_chain ? chain_json(s.estimate.chain) : nlohmann::json(nullptr)}};
   }
   if (!a.correlator.empty()) {
@@ -206,6 +246,7 @@ nlohmann::json AnalysisReport::json() const {
           {"n", a.n},
           {"ess", a.ess},
           {"ess_origin", a.ess_origin},
+          {"weight_tail_shape", a.weight_tail_shape},
           {"accept_rate", a.accept_rate ? nlohmann::json(*a.accept_rate) : nlohmann::json(nullptr)},
           {"n_blocks", a.n_blocks},
           {"n_chains", a.n_chains},
@@ -213,6 +254,7 @@ nlohmann::json AnalysisReport::json() const {
            {{"reweighted", "self-normalised importance reweighting over all n proposals, blocked jackknife"},
             {"chain", "stored Markov chain O(configs[state[i]]), Gamma method (Wolff)"}}},
           {"observables", observables},
+          {"reweighted_to", a.coupling_shift ? coupling_shift_json(*a.coupling_shift, a) : nlohmann::json(nullptr)},
           {"notes", a.notes}};
 }
 

@@ -4,14 +4,17 @@
 //
 // JSON layout (NaN, i.e. "does not apply", is written as null):
 //   { "file", "source", "lattice_shape", "volume", "n", "ess", "ess_origin",
-//     "accept_rate" (null if absent), "n_blocks", "n_chains", "estimators",
+//     "weight_tail_shape" (Pareto k of the weights, analysis/WeightTail.hpp;
+//     null for HMC), "accept_rate" (null if absent), "n_blocks", "n_chains",
+//     "estimators",
 //     "observables": {
 //        "<key>": { "label",
-//                   "reweighted": {"value", "error"},
+//                   "reweighted": {"value", "error", "tail_shape" (of w |Q|)},
 //                   "chain": {"value", "error", "tau_int", "tau_int_error",
 //                             "two_tau_int"} or null },
 //        ...   keys: abs_magnetization chi2 binder_u4 action_density energy
-//              xi2 log_z (the field observables only with /configs)
+//              xi2 log_z log_z_lower_bound (the field observables only
+//              with /configs; log_z_lower_bound = <log w>_q, flows only)
 //        "correlator", "effective_mass": the same objects with arrays in
 //              place of numbers, plus "t" (the times) and "definition" },
 //     "notes": [...] }

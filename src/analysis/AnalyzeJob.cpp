@@ -1,39 +1,92 @@
 #include "analysis/AnalyzeJob.hpp"
 
+#include <cmath>
 #include <cstdio>
 #include <filesystem>
 #include <memory>
+#include <sstream>
 #include <string>
 
 #include "analysis/AnalysisReport.hpp"
 #include "analysis/CostReport.hpp"
 #include "analysis/EnsembleAnalysis.hpp"
 #include "config/ConfigError.hpp"
+#include "ensemble/EnsembleReader.hpp"
 #include "parallel/CollectiveError.hpp"
 
 namespace flowlat {
 namespace {
 
-// Refuses a --json target that exists (without --force) or is the ensemble
-// itself, before any work is done. Local.
-void check_json_target(const AnalyzeOptions& options) {
-  if (options.json.empty() || options.json == "-" || !std::filesystem::exists(options.json)) return;
-  std::error_code error;
-  if (std::filesystem::equivalent(options.json, options.ensemble, error)) {
-    throw ConfigError(options.json + ": --json names the ensemble file itself");
+// The couplings an ensemble was made with, as printed in messages. Local.
+std::string couplings(const EnsembleReader& file) {
+  std::ostringstream text;
+  text << "lattice [";
+  for (size_t i = 0; i < file.lattice_shape().size(); ++i) text << (i ? ", " : "") << file.lattice_shape()[i];
+  text << "]";
+  if (file.has_attribute("action")) text << ", " << file.attribute_string("action");
+  for (const char* name : {"m2", "lambda"}) {
+    if (file.has_attribute(name)) text << ", " << name << " = " << file.attribute_double(name);
   }
-  if (!options.force) throw ConfigError(options.json + ": exists already; use --force to overwrite it");
+  return text.str();
+}
+
+// Refuses a --versus that cannot be compared with the ensemble: the same
+// file, a flow ensemble that is not compared with an HMC one, or another
+// lattice, action or couplings. Local.
+void check_versus(const std::string& ensemble, const std::string& versus) {
+  std::error_code error;
+  if (std::filesystem::equivalent(ensemble, versus, error)) {
+    throw ConfigError("--versus " + versus + ": names the ensemble itself; give the HMC ensemble of the same couplings");
+  }
+  const EnsembleReader flow = open_ensemble_input(ensemble), hmc = open_ensemble_input(versus);
+  if (flow.source() != "flow" || hmc.source() != "hmc") {
+    throw ConfigError("--versus: compares a flow ensemble with an HMC one, but " + ensemble + " is a " + flow.source() +
+                      " ensemble and " + versus + " a " + hmc.source() + " one (flowlat analyze FLOW.h5 --versus HMC.h5)");
+  }
+  if (couplings(flow) != couplings(hmc)) {
+    throw ConfigError("--versus: " + ensemble + " (" + couplings(flow) + ") and " + versus + " (" + couplings(hmc) +
+                      ") sample different theories; their costs do not compare");
+  }
+}
+
+// The couplings of "m2=X,lambda=Y", those left out the ensemble's. Local.
+Phi4Couplings target_couplings(const std::string& text, const std::string& ensemble) {
+  const EnsembleReader file = open_ensemble_input(ensemble);
+  Phi4Couplings couplings;
+  couplings.m2 = file.has_attribute("m2") ? file.attribute_double("m2") : 0;
+  couplings.lambda = file.has_attribute("lambda") ? file.attribute_double("lambda") : 0;
+  std::istringstream items(text);
+  for (std::string item; std::getline(items, item, ',');) {
+    const auto eq = item.find('=');
+    const std::string name = item.substr(0, eq);
+    double value = 0;
+    size_t used = 0;
+    try {
+      if (eq != std::string::npos) value = std::stod(item.substr(eq + 1), &used);
+    } catch (const std::exception&) {
+      used = 0;
+    }
+    if ((name != "m2" && name != "lambda") || eq == std::string::npos || used == 0 ||
+        used != item.size() - eq - 1 || !std::isfinite(value)) {
+      throw ConfigError("--reweight-to " + text + ": expected m2=NUMBER and/or lambda=NUMBER, comma-separated (got '" +
+                        item + "')");
+    }
+    if (name == "lambda" && value < 0) {
+      throw ConfigError("--reweight-to " + text + ": lambda must be >= 0 (got " + item.substr(eq + 1) + ")");
+    }
+    (name == "m2" ? couplings.m2 : couplings.lambda) = value;
+  }
+  return couplings;
 }
 
 // The whole command on one process. Local (rank 0).
-void analyze_on_this_rank(const AnalyzeOptions& options) {
-  check_json_target(options);
+nlohmann::json analyze_on_this_rank(const AnalyzeOptions& options) {
+  if (!options.versus.empty()) check_versus(options.ensemble, options.versus);
   EnsembleAnalysisOptions analysis_options;
   analysis_options.n_blocks = options.blocks;
+  if (!options.reweight_to.empty()) analysis_options.reweight_to = target_couplings(options.reweight_to, options.ensemble);
   const AnalysisReport report(analyze_ensemble(options.ensemble, analysis_options));
-  // `--json -`: the JSON alone on stdout (for pipes), the tables on stderr.
-  const bool json_to_stdout = options.json == "-";
-  FILE* text = json_to_stdout ? stderr : stdout;
+  FILE* text = stdout;
   std::fputs(report.table().c_str(), text);
   nlohmann::json json = report.json();
   if (const auto sampler = sampler_cost(options.ensemble)) {
@@ -48,27 +101,22 @@ void analyze_on_this_rank(const AnalyzeOptions& options) {
   } else if (!options.versus.empty()) {
     throw ConfigError(options.ensemble + ": records no costs (seconds_per_row) to compare with --versus");
   }
-  std::fflush(text);
-  if (json_to_stdout) {
-    std::fputs((json.dump(2) + "\n").c_str(), stdout);
-  } else if (!options.json.empty()) {
-    write_json_file(options.json, json, options.force ? OverwritePolicy::Force : OverwritePolicy::Refuse);
-    std::fprintf(text, "\nwrote %s\n", options.json.c_str());
-  }
   if (options.store) {
     report.store(options.ensemble);
     std::fprintf(text, "stored the results in %s:/analysis\n", options.ensemble.c_str());
   }
   std::fflush(stdout);
-  std::fflush(stderr);
+  return json;
 }
 
 }  // namespace
 
-void run_analyze(const Communicator& comm, const AnalyzeOptions& options) {
+nlohmann::json run_analyze(const Communicator& comm, const AnalyzeOptions& options) {
+  nlohmann::json result;
   run_collectively(comm, [&] {
-    if (comm.is_root()) analyze_on_this_rank(options);
+    if (comm.is_root()) result = analyze_on_this_rank(options);
   });
+  return result;
 }
 
 }  // namespace flowlat

@@ -1,8 +1,10 @@
 #pragma once
 // The `flowlat analyze` job: estimates of the observables of an ensemble
 // file by importance reweighting and along the stored chain
-// (EnsembleAnalysis), printed as a table, optionally written as JSON and
-// stored in the file's /analysis group.
+// (EnsembleAnalysis), printed as a table, returned as JSON (written by the
+// command's --json) and optionally stored in the file's /analysis group.
+#include <nlohmann/json.hpp>
+
 #include <string>
 
 #include "parallel/Communicator.hpp"
@@ -11,15 +13,15 @@ namespace flowlat {
 
 struct AnalyzeOptions {
   std::string ensemble;
-  std::string json;  // empty: no JSON file
   bool store = false;
   int blocks = 100;
-  bool force = false;  // overwrite an existing JSON file
   std::string versus;  // another ensemble (HMC) to compare costs with; empty: none
+  std::string reweight_to;  // "m2=X,lambda=Y" (either may be left out: the ensemble's); empty: none
 };
 
-// Runs on rank 0; the other ranks wait for its outcome (an error reaches
-// all of them). Collective.
-void run_analyze(const Communicator& comm, const AnalyzeOptions& options);
+// Runs on rank 0, printing the tables on stdout; the other ranks wait for
+// its outcome (an error reaches all of them). Returns the results on rank 0
+// (the --json document), null elsewhere. Collective.
+nlohmann::json run_analyze(const Communicator& comm, const AnalyzeOptions& options);
 
 }  // namespace flowlat

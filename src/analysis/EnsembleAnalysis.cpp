@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
 #include <filesystem>
 #include <functional>
 #include <limits>
@@ -13,6 +14,7 @@
 #include "analysis/GammaMethod.hpp"
 #include "analysis/Jackknife.hpp"
 #include "analysis/Observables.hpp"
+#include "analysis/WeightTail.hpp"
 #include "config/ConfigError.hpp"
 #include "io/H5Dataset.hpp"
 #include "ensemble/EnsembleFormat.hpp"
@@ -23,6 +25,9 @@ namespace {
 
 using Series = std::vector<std::vector<double>>;  // [quantity][row]
 using MeansFunction = std::function<double(const std::vector<double>&)>;
+
+// ESS x N below which reweighted errors were measured to be unreliable.
+constexpr double kLeastEffectiveConfigurations = 100;
 
 // Configurations per chunk are capped so that a chunk holds at most this
 // many values (32 MiB), whatever the volume.
@@ -36,23 +41,12 @@ struct Derived {
 };
 
 EnsembleReader open_ensemble(const std::string& path) {
-  if (!std::filesystem::is_regular_file(path)) {
-    throw ConfigError(path + ": no such ensemble file");
+  EnsembleReader reader = open_ensemble_input(path);
+  if (reader.n_written() < 2) {
+    throw ConfigError(path + ": only " + std::to_string(reader.n_written()) +
+                      " rows written; at least 2 are needed for an analysis");
   }
-  try {
-    EnsembleReader reader(path);
-    if (reader.n_written() < 2) {
-      throw ConfigError(path + ": only " + std::to_string(reader.n_written()) +
-                        " rows written; at least 2 are needed for an analysis");
-    }
-    return reader;
-  } catch (const ConfigError&) {
-    throw;
-  } catch (const std::exception& e) {
-    const std::string message = e.what();
-    throw ConfigError(message.rfind(path, 0) == 0 ? message
-                                                  : path + ": not a flowlat ensemble: " + message);
-  }
+  return reader;
 }
 
 // The chain's configuration indices, or nullopt (with a note) if there is none.
@@ -255,9 +249,89 @@ std::vector<double> weights(const std::vector<double>& log_w, const std::string&
   return w;
 }
 
+// Notes for the reader when the weights cannot carry the estimates: too
+// few effective configurations, or a heavy tail (flow ensembles). Local.
+void warn_of_unreliable_weights(EnsembleAnalysis& result) {
+  const double effective = result.ess * static_cast<double>(result.n);
+  if (effective < kLeastEffectiveConfigurations) {
+    char text[256];
+    std::snprintf(text, sizeof text,
+                  "ESS x N = %.3g < %.0f: the reweighted (a) values and errors, log Z's included, are not to "
+                  "be trusted; sample more or train the flow further",
+                  effective, kLeastEffectiveConfigurations);
+    result.notes.push_back(text);
+  }
+  if (result.weight_tail_shape > kUntrustedTailShape) {
+    char text[256];
+    std::snprintf(text, sizeof text,
+                  "the weights' tail is heavy (Pareto k = %.2f > %.1f): the flow under-covers part of the "
+                  "target, and estimates rest on a few configurations",
+                  result.weight_tail_shape, kUntrustedTailShape);
+    result.notes.push_back(text);
+  }
+}
+
+// The shift of log Z to options.reweight_to (analysis/EnsembleAnalysis.hpp),
+// from the sum phi^2 and sum phi^4 columns. Local.
+CouplingShift shift_couplings(const EnsembleReader& reader, const Series& columns, const Observables& obs,
+                              const std::vector<double>& log_w, const Phi4Couplings& to, int n_blocks) {
+  for (const char* name : {"m2", "lambda"}) {
+    if (!reader.has_attribute(name)) {
+      throw ConfigError(reader.path() + ": records no coupling " + name + " to reweight from");
+    }
+  }
+  if (reader.has_attribute("action") && reader.attribute_string("action") != "phi4") {
+    throw ConfigError(reader.path() + ": reweighting to other couplings needs a phi4 ensemble (action " +
+                      reader.attribute_string("action") + ")");
+  }
+  CouplingShift shift{{reader.attribute_double("m2"), reader.attribute_double("lambda")}, to, {}, 0};
+  const double dm2 = to.m2 - shift.from.m2, dlambda = to.lambda - shift.from.lambda;
+  std::vector<double> shifted(log_w.size());
+  double top = -std::numeric_limits<double>::infinity(), top_w = top;
+  for (size_t i = 0; i < log_w.size(); ++i) {
+    shifted[i] = log_w[i] - dm2 * columns[obs.phi2_column()][i] - dlambda * columns[obs.phi4_column()][i];
+    top = std::max(top, shifted[i]);
+    top_w = std::max(top_w, log_w[i]);
+  }
+  std::vector<double> u(log_w.size()), w(log_w.size());
+  long double s1 = 0, s2 = 0;
+  for (size_t i = 0; i < log_w.size(); ++i) {
+    u[i] = std::exp(shifted[i] - top);
+    w[i] = std::exp(log_w[i] - top_w);
+    s1 += u[i];
+    s2 += static_cast<long double>(u[i]) * u[i];
+  }
+  const JackknifeResult r = jackknife({u, w}, n_blocks, [top, top_w](const std::vector<double>& m) {
+    return top - top_w + std::log(m[0]) - std::log(m[1]);
+  });
+  shift.delta_log_z = {r.value, r.error, pareto_tail_shape(shifted)};
+  shift.ess = static_cast<double>(s1 * s1 / (s2 * static_cast<long double>(u.size())));
+  return shift;
+}
+
+// One note naming every reweighted estimate (but log Z's, noted with the
+// weights) whose w |Q| tail is too heavy to trust it. Local.
+void warn_of_heavy_tails(EnsembleAnalysis& result) {
+  std::string names;
+  const auto consider = [&names](const std::string& name, const Estimate& e) {
+    if (!(e.tail_shape > kUntrustedTailShape)) return;
+    char text[96];
+    std::snprintf(text, sizeof text, "%s (k = %.2f)", name.c_str(), e.tail_shape);
+    names += (names.empty() ? "" : ", ") + std::string(text);
+  };
+  for (const ScalarObservable& s : result.scalars) {
+    if (s.key.rfind("log_z", 0) != 0) consider(s.key, s.estimate.reweighted);
+  }
+  for (size_t t = 0; t < result.correlator.size(); ++t) consider("C(" + std::to_string(t) + ")", result.correlator[t].reweighted);
+  if (names.empty()) return;
+  result.notes.push_back("reweighted (a) estimates that rest on a heavy tail of w |Q| (Pareto k > 0.7: a few "
+                         "configurations where the flow under-covers the target carry them; their values and "
+                         "errors are not to be trusted, the chain's (b) neither): " + names);
+}
+
 // ESS and log Z = max log_w + log(mean w) (jackknifed).
-void add_weight_summaries(const EnsembleReader& reader, const std::vector<double>& w, double max_log_w,
-                          EnsembleAnalysis& result) {
+void add_weight_summaries(const EnsembleReader& reader, const std::vector<double>& log_w,
+                          const std::vector<double>& w, double max_log_w, EnsembleAnalysis& result) {
   long double s1 = 0, s2 = 0;
   for (double x : w) {
     s1 += x;
@@ -269,13 +343,47 @@ void add_weight_summaries(const EnsembleReader& reader, const std::vector<double
   ScalarObservable log_z{"log_z", "log Z", {}};
   if (result.source == "hmc") {
     result.notes.push_back("log Z needs the flow's weights: not available for an HMC ensemble");
-  } else {
-    const JackknifeResult r = jackknife({w}, result.n_blocks, [max_log_w](const std::vector<double>& m) {
-      return max_log_w + std::log(m[0]);
-    });
-    log_z.estimate.reweighted = {r.value, r.error};
+    result.scalars.push_back(log_z);
+    return;
   }
+  result.weight_tail_shape = pareto_tail_shape(log_w);
+  warn_of_unreliable_weights(result);
+  const JackknifeResult r = jackknife({w}, result.n_blocks, [max_log_w](const std::vector<double>& m) {
+    return max_log_w + std::log(m[0]);
+  });
+  log_z.estimate.reweighted = {r.value, r.error, result.weight_tail_shape};
   result.scalars.push_back(log_z);
+  // E_q[log w] = log Z - KL(q || p) <= log Z: how far the flow is from exact.
+  const JackknifeResult lower = jackknife({log_w}, result.n_blocks, [](const std::vector<double>& m) { return m[0]; });
+  ScalarObservable bound{"log_z_lower_bound", "<log w>_q <= log Z", {}};
+  bound.estimate.reweighted = {lower.value, lower.error};
+  result.scalars.push_back(bound);
+}
+
+// For each definition, the largest Pareto tail shape of w |Q| over its
+// input columns Q (NaN for an HMC ensemble, whose weights are all 1). Local.
+std::vector<double> tail_shapes(const Series& columns, const std::vector<double>& w,
+                                const std::vector<Derived>& defs, const EnsembleAnalysis& result) {
+  std::vector<double> shapes(defs.size(), std::numeric_limits<double>::quiet_NaN());
+  if (result.source == "hmc") return shapes;
+  std::vector<double> column_shape(columns.size(), std::numeric_limits<double>::quiet_NaN());
+  for (const Derived& d : defs) {
+    for (int column : d.inputs) {
+      if (!std::isnan(column_shape[column])) continue;
+      std::vector<double> log_terms;
+      log_terms.reserve(w.size());
+      for (size_t i = 0; i < w.size(); ++i) {
+        if (columns[column][i] != 0 && w[i] > 0) log_terms.push_back(std::log(w[i] * std::abs(columns[column][i])));
+      }
+      column_shape[column] = pareto_tail_shape(log_terms);
+    }
+  }
+  for (size_t i = 0; i < defs.size(); ++i) {
+    for (int column : defs[i].inputs) {
+      if (std::isnan(shapes[i]) || column_shape[column] > shapes[i]) shapes[i] = column_shape[column];
+    }
+  }
+  return shapes;
 }
 
 // Both estimators of every definition in `defs`, in order. Consumes `columns`.
@@ -289,8 +397,12 @@ std::vector<ObservableEstimate> estimate_all(Series columns, const std::vector<d
       estimates[i].chain = chain_estimate(columns, *state, defs[i], result.replica_lengths, options.s_tau, result.notes);
     }
   }
+  const std::vector<double> shapes = tail_shapes(columns, w, defs, result);
   const std::vector<Estimate> reweighted = reweighted_estimates(std::move(columns), w, defs, result.n_blocks);
-  for (size_t i = 0; i < defs.size(); ++i) estimates[i].reweighted = reweighted[i];
+  for (size_t i = 0; i < defs.size(); ++i) {
+    estimates[i].reweighted = reweighted[i];
+    estimates[i].reweighted.tail_shape = shapes[i];
+  }
   return estimates;
 }
 
@@ -329,6 +441,19 @@ EnsembleAnalysis analyze_ensemble(const std::string& path, const EnsembleAnalysi
   const std::vector<double> log_w = reader.read_column(ensemble::kLogW, 0, result.n);
   double max_log_w = 0;
   const std::vector<double> w = weights(log_w, path, max_log_w);
+  if (options.reweight_to) {
+    if (!obs) throw ConfigError(path + ": reweighting to other couplings needs the configurations (/configs)");
+    result.coupling_shift = shift_couplings(reader, columns, *obs, log_w, *options.reweight_to, result.n_blocks);
+    const CouplingShift& shift = *result.coupling_shift;
+    if (shift.delta_log_z.tail_shape > kUntrustedTailShape || shift.ess * result.n < kLeastEffectiveConfigurations) {
+      char text[256];
+      std::snprintf(text, sizeof text,
+                    "the reweighting to m2 = %g, lambda = %g rests on few configurations (ESS x N = %.3g, Pareto "
+                    "k = %.2f): its log Z difference is not to be trusted; reweight over a shorter distance",
+                    shift.to.m2, shift.to.lambda, shift.ess * result.n, shift.delta_log_z.tail_shape);
+      result.notes.push_back(text);
+    }
+  }
 
   const int action_column = static_cast<int>(columns.size()) - 1;
   const std::vector<Derived> scalars =
@@ -349,7 +474,8 @@ EnsembleAnalysis analyze_ensemble(const std::string& path, const EnsembleAnalysi
     result.correlator.assign(begin, begin + obs->extent0());
     result.effective_mass.assign(begin + obs->extent0(), estimates.end());
   }
-  add_weight_summaries(reader, w, max_log_w, result);
+  add_weight_summaries(reader, log_w, w, max_log_w, result);
+  warn_of_heavy_tails(result);
   return result;
 }
 

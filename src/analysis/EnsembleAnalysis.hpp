@@ -24,6 +24,10 @@ namespace flowlat {
 struct Estimate {
   double value = std::numeric_limits<double>::quiet_NaN();
   double error = std::numeric_limits<double>::quiet_NaN();
+  // Reweighted estimates of a flow ensemble: the Pareto shape of the tail of
+  // w |Q| over the configurations, the largest over the quantities Q the
+  // estimate is made of (analysis/WeightTail.hpp); NaN otherwise.
+  double tail_shape = std::numeric_limits<double>::quiet_NaN();
 };
 
 struct ChainEstimate {
@@ -46,8 +50,27 @@ struct ScalarObservable {
   ObservableEstimate estimate;
 };
 
+// Couplings of the phi^4 action (README: conventions).
+struct Phi4Couplings {
+  double m2 = 0;
+  double lambda = 0;
+};
+
+// log Z(to) - log Z(from) from one ensemble of the couplings `from`, by
+// reweighting every configuration with exp(-(S_to - S_from)) =
+// exp(-(dm2 sum phi^2 + dlambda sum phi^4)) on top of its flow weight:
+//   log Z(to) - log Z(from) = log [sum w e^{-dS} / sum w],
+// jackknifed; with the ESS and Pareto tail shape of the combined weights
+// (how well the ensemble covers the new couplings' distribution).
+struct CouplingShift {
+  Phi4Couplings from, to;
+  Estimate delta_log_z;  // tail_shape: of w e^{-dS}
+  double ess = 0;        // (sum w e^{-dS})^2 / (N sum (w e^{-dS})^2)
+};
+
 struct EnsembleAnalysisOptions {
   int n_blocks = 100;         // jackknife blocks (capped at N)
+  std::optional<Phi4Couplings> reweight_to;  // couplings to reweight log Z to (needs /configs)
   int64_t chunk_rows = 4096;  // configurations read per chunk (at most)
   double s_tau = 1.5;         // Gamma method windowing parameter S
 };
@@ -59,6 +82,7 @@ struct EnsembleAnalysis {
   std::vector<int64_t> lattice_shape;  // [L0, ..., L_{d-1}]
   int64_t n = 0;                       // n_written
   double ess = 0;                      // (sum w)^2 / (N sum w^2)
+  double weight_tail_shape = std::numeric_limits<double>::quiet_NaN();  // Pareto k of w (flow ensembles)
   std::string ess_origin;              // "file attribute" or "computed"
   std::optional<double> accept_rate;   // root attribute accept_rate
   int n_blocks = 0;                    // jackknife blocks used
@@ -67,10 +91,12 @@ struct EnsembleAnalysis {
   bool has_configs = false;            // /configs present
   bool has_chain = false;              // chain estimator available
   // In table order: abs_magnetization, chi2, binder_u4, action_density,
-  // energy, xi2 (only with configurations), then log_z (reweighted only).
+  // energy, xi2 (only with configurations), then log_z and, for a flow,
+  // log_z_lower_bound = <log w>_q (reweighted only).
   std::vector<ScalarObservable> scalars;
   std::vector<ObservableEstimate> correlator;      // C(t), t = 0..L0-1
   std::vector<ObservableEstimate> effective_mass;  // m_eff(t), t = 1..L0-2
+  std::optional<CouplingShift> coupling_shift;     // with options.reweight_to
   std::vector<std::string> notes;                  // caveats, for the reader
 
   // The scalar with `key`; throws std::out_of_range if absent. Local.

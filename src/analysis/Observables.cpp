@@ -78,6 +78,14 @@ void Observables::compute(const double* config, double* out) const {
     for (int64_t t0 = 0; t0 < l0; ++t0) sum += sigma[t0] * sigma[(t0 + t) % l0];
     out[correlator_column(t)] = sum / volume_;
   }
+  double phi2 = 0, phi4 = 0;
+  for (int64_t x = 0; x < volume_; ++x) {
+    const double square = config[x] * config[x];
+    phi2 += square;
+    phi4 += square * square;
+  }
+  out[phi2_column()] = phi2;
+  out[phi4_column()] = phi4;
 }
 
 std::vector<double> Observables::compute(const std::vector<double>& configs, int64_t n) const {

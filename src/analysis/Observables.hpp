@@ -13,6 +13,8 @@
 //   5 + mu       link(mu) = sum_x phi(x) phi(x + mu),   mu = 0..d-1
 //   5 + d + t    c(t) = (1/V) sum_{t0} Sigma(t0) Sigma(t0 + t),  t = 0..L0-1,
 //                Sigma(t0) = sum_{x: x_0 = t0} phi(x)  (time-slice sums)
+//   5 + d + L0   sum_x phi(x)^2   (dS/dm2: reweighting to other couplings)
+//   6 + d + L0   sum_x phi(x)^4   (dS/dlambda)
 // so that, with <.> the ensemble average,
 //   chi2 = <M^2>/V,  G(mu) = <link(mu)>/V,  G~(p1) = <|F(p1)|^2>/V, and
 //   <c(t)> = C(t) = (1/V) sum_{x,y: y_0 - x_0 = t} <phi(x) phi(y)>
@@ -43,7 +45,9 @@ class Observables {
   // Column of link(mu), of c(t), and the number of columns. Local.
   int link_column(int mu) const { return kFirstLink + mu; }
   int correlator_column(int64_t t) const { return kFirstLink + dims() + static_cast<int>(t); }
-  int n_columns() const { return kFirstLink + dims() + static_cast<int>(extent0()); }
+  int phi2_column() const { return kFirstLink + dims() + static_cast<int>(extent0()); }
+  int phi4_column() const { return phi2_column() + 1; }
+  int n_columns() const { return phi4_column() + 1; }
 
   // Primaries of one configuration (V values) into out[0 .. n_columns()).
   // Local.

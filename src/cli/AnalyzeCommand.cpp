@@ -1,5 +1,6 @@
 #include "analysis/AnalyzeJob.hpp"
 #include "cli/Commands.hpp"
+#include "cli/JsonOutput.hpp"
 
 namespace flowlat {
 
@@ -8,17 +9,28 @@ void register_analyze(CLI::App& app, CommandRegistry& registry) {
   CLI::App* analyze = app.add_subcommand(
       "analyze", "observables of an ensemble file: reweighted and chain estimates with errors");
   analyze->add_option("ensemble", options->ensemble, "ensemble HDF5 file (flowlat sample or hmc)")->required();
-  analyze->add_option("--json", options->json, "also write the results as JSON to this file; - writes the JSON alone to stdout (tables to stderr)")
+  auto json_target = std::make_shared<std::string>();
+  auto force = std::make_shared<bool>(false);
+  analyze->add_option("--json", *json_target, "also write the results as JSON to this file; - writes the JSON alone to stdout (tables to stderr)")
       ->check(not_empty());
   analyze->add_flag("--store", options->store, "store the results in the file's /analysis group (replaced)");
   analyze->add_option("--blocks", options->blocks, "jackknife blocks of the reweighted estimator")
       ->check(CLI::Range(2, 1 << 30))
       ->capture_default_str();
-  analyze->add_flag("--force", options->force, "overwrite an existing --json file");
+  analyze->add_flag("--force", *force, "overwrite an existing --json file");
   analyze->add_option("--versus", options->versus,
                       "another ensemble (e.g. HMC) to compare the cost per independent configuration with")
       ->check(CLI::ExistingFile);
-  registry.add(analyze, [options](const Communicator& comm) { run_analyze(comm, *options); });
+  analyze->add_option("--reweight-to", options->reweight_to,
+                      "m2=X,lambda=Y: also log Z at these couplings minus the ensemble's, by reweighting "
+                      "(a coupling left out keeps the ensemble's value)")
+      ->check(not_empty());
+  registry.add(analyze, [options, json_target, force](const Communicator& comm) {
+    JsonOutput json;
+    json.begin(*json_target, *force, {options->ensemble, options->versus}, comm);
+    const nlohmann::json result = run_analyze(comm, *options);
+    json.finish(result, comm);
+  });
 }
 
 }  // namespace flowlat

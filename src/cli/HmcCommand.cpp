@@ -19,7 +19,8 @@ void register_hmc(CLI::App& app, CommandRegistry& registry) {
     chosen.overwrite = config_options->force ? OverwritePolicy::Force : OverwritePolicy::Refuse;
     chosen.start = *resume ? HmcStart::Resume : HmcStart::Fresh;
     JsonOutput json;
-    json.begin(config_options->json, config_options->force, comm);
+    json.begin(config_options->json, config_options->force,
+               {config_options->config_file, hmc_output_path(config, chosen)}, comm);
     const nlohmann::json result = run_hmc(config, comm, chosen);
     json.finish(result, comm);
   });

@@ -13,12 +13,32 @@ namespace flowlat {
 
 JsonOutput::~JsonOutput() { restore_stdout(); }
 
-void JsonOutput::begin(const std::string& target, bool force, const Communicator& comm) {
+namespace {
+
+// The own file that `target` names, or "". Local.
+std::string own_file_named(const std::string& target, const std::vector<std::string>& own_files) {
+  std::error_code error;
+  const auto path = std::filesystem::weakly_canonical(target, error);
+  if (error) return "";
+  for (const std::string& own : own_files) {
+    std::error_code own_error;
+    if (!own.empty() && std::filesystem::weakly_canonical(own, own_error) == path && !own_error) return own;
+  }
+  return "";
+}
+
+}  // namespace
+
+void JsonOutput::begin(const std::string& target, bool force, const std::vector<std::string>& own_files,
+                       const Communicator& comm) {
   target_ = target;
   force_ = force;
   if (target_.empty()) return;
   run_collectively(comm, [&] {
     if (!comm.is_root()) return;
+    if (const std::string own = own_file_named(target_, own_files); target_ != "-" && !own.empty()) {
+      throw ConfigError("--json: " + target_ + " is " + own + ", a file this command reads or writes; name another");
+    }
     if (target_ != "-" && !force_ && std::filesystem::exists(target_)) {
       throw ConfigError("--json: " + target_ + " exists already; use --force to overwrite it");
     }

@@ -1,5 +1,5 @@
 #pragma once
-// The --json PATH|- option of train, sample, hmc and run: the command's
+// The --json PATH|- option of every command: the command's
 // results as one JSON document (the job's summary with its provenance),
 // written by rank 0 when the command has finished. PATH is written
 // atomically and never replaces an existing file without --force; "-"
@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 
 #include <string>
+#include <vector>
 
 #include "parallel/Communicator.hpp"
 
@@ -21,10 +22,13 @@ class JsonOutput {
   JsonOutput& operator=(const JsonOutput&) = delete;
   ~JsonOutput();
 
-  // Refuses an existing PATH unless `force`, before any work is done; for
-  // "-", points rank 0's stdout at stderr until finish(). No-op without
-  // --json. Collective.
-  void begin(const std::string& target, bool force, const Communicator& comm);
+  // Refuses, before any work is done, a PATH that names one of the
+  // command's own files (`own_files`: its inputs and outputs, even with
+  // `force`), an existing PATH unless `force`, and a PATH in a missing
+  // directory; for "-", points rank 0's stdout at stderr until finish().
+  // No-op without --json. Collective.
+  void begin(const std::string& target, bool force, const std::vector<std::string>& own_files,
+             const Communicator& comm);
   // Writes `result` (meaningful on rank 0) to the target and restores
   // stdout. Collective.
   void finish(const nlohmann::json& result, const Communicator& comm);

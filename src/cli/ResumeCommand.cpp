@@ -1,21 +1,43 @@
 #include "cli/ResumeCommand.hpp"
 
+#include <unistd.h>
+
+#include <algorithm>
+#include <filesystem>
+#include <fstream>
+
+#include "job/ShellWord.hpp"
 #include "parallel/MpiSession.hpp"
 
 namespace flowlat {
 namespace {
 
-// `text` as one sh word: bare when it holds only safe characters. Local.
-std::string shell_word(const std::string& text) {
-  const bool safe = !text.empty() && text.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
-                                                            "0123456789_-./=:,+@%") == std::string::npos;
-  if (safe) return text;
-  std::string quoted = "'";
-  for (char c : text) quoted += c == '\'' ? std::string("'\\''") : std::string(1, c);
-  return quoted + "'";
+// The words of the parent process's command line (Linux /proc). Local.
+std::vector<std::string> parent_command_line() {
+  std::ifstream file("/proc/" + std::to_string(getppid()) + "/cmdline", std::ios::binary);
+  std::vector<std::string> words;
+  for (std::string word; std::getline(file, word, '\0');) words.push_back(word);
+  return words;
 }
 
-std::string launcher(int n_ranks) {
+// mpirun's command line up to `binary`, quoted and followed by a space,
+// when the parent process is mpirun (or mpiexec, orterun) running it; "". Local.
+std::string parent_launcher(const std::string& binary) {
+  const std::vector<std::string> parent = parent_command_line();
+  if (parent.empty()) return "";
+  const std::string name = std::filesystem::path(parent.front()).filename().string();
+  if (name.rfind("mpirun", 0) != 0 && name.rfind("mpiexec", 0) != 0 && name.rfind("orterun", 0) != 0) return "";
+  const auto at = std::find(parent.begin() + 1, parent.end(), binary);
+  if (at == parent.end()) return "";
+  std::string command;
+  for (auto word = parent.begin(); word != at; ++word) command += shell_word(*word) + " ";
+  return command;
+}
+
+std::string launcher(int n_ranks, const std::string& binary) {
+  if (n_ranks > 1 || MpiSession::launcher() == MpiSession::Launcher::OpenMpi) {
+    if (const std::string parent = parent_launcher(binary); !parent.empty()) return parent;
+  }
   const std::string n = std::to_string(n_ranks);
   switch (MpiSession::launcher()) {
     case MpiSession::Launcher::OpenMpi: return "mpirun -np " + n + " ";
@@ -29,7 +51,7 @@ std::string launcher(int n_ranks) {
 }  // namespace
 
 std::string resume_command(const std::vector<std::string>& arguments, int n_ranks) {
-  std::string command = launcher(n_ranks);
+  std::string command = launcher(n_ranks, arguments.empty() ? "" : arguments.front());
   bool resume = false;
   for (size_t i = 0; i < arguments.size(); ++i) {
     if (arguments[i] == "--force") continue;

@@ -1,5 +1,6 @@
 #include "cli/Commands.hpp"
 #include "cli/JsonOutput.hpp"
+#include "job/RunDirectory.hpp"
 #include "pipeline/RunJob.hpp"
 
 namespace flowlat {
@@ -20,7 +21,12 @@ void register_run(CLI::App& app, CommandRegistry& registry) {
     chosen.start = *resume ? RunStart::Resume : RunStart::Fresh;
     chosen.overwrite = config_options->force ? OverwritePolicy::Force : OverwritePolicy::Refuse;
     JsonOutput json;
-    json.begin(config_options->json, config_options->force, comm);
+    const RunDirectory run_dir(config.run.output_dir);
+    std::vector<std::string> own_files = run_dir.training_files();
+    const std::vector<std::string> products = run_dir.flow_products(config);
+    own_files.insert(own_files.end(), products.begin(), products.end());
+    own_files.insert(own_files.end(), {config_options->config_file, chosen.hmc_path});
+    json.begin(config_options->json, config_options->force, own_files, comm);
     const nlohmann::json result = run_pipeline(config, comm, chosen);
     json.finish(result, comm);
   });

@@ -21,7 +21,8 @@ void register_sample(CLI::App& app, CommandRegistry& registry) {
     chosen.overwrite = options->force ? OverwritePolicy::Force : OverwritePolicy::Refuse;
     chosen.start = *resume ? SampleStart::Resume : SampleStart::Fresh;
     JsonOutput json;
-    json.begin(options->json, options->force, comm);
+    json.begin(options->json, options->force,
+               {options->config_file, sample_model_path(config, chosen), sample_output_path(config, chosen)}, comm);
     const nlohmann::json result = run_sampling(config, comm, chosen).summary;
     json.finish(result, comm);
   });

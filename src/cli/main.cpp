@@ -69,6 +69,12 @@ int main(int argc, char** argv) {
 
   CLI::App app{"flowlat: normalizing flows for lattice field theory"};
   app.require_subcommand(1);
+  // CLI11's own parse errors read like every other error of flowlat.
+  app.failure_message([](const CLI::App* command, const CLI::Error& e) {
+    const auto chosen = command->get_subcommands();
+    const std::string name = chosen.empty() ? std::string("flowlat") : "flowlat " + chosen.front()->get_name();
+    return "flowlat: error: " + std::string(e.what()) + " (" + name + " --help)\n";
+  });
   app.set_version_flag("--version", flowlat::version_report(), "Version, commit, build and libraries, then exit");
   flowlat::CommandRegistry commands;
   flowlat::register_commands(app, commands);

@@ -205,7 +205,11 @@ Config parse_config(const std::string& yaml_text, const std::string& origin,
   reject_unknown_and_repeated_keys(root, origin);
 
   std::set<std::string> overridden;
-  for (const auto& assignment : overrides) overridden.insert(apply_override(root, assignment));
+  for (const auto& assignment : overrides) {
+    const std::string key = apply_override(root, assignment);
+    // The later one would silently win (README: a repeated key is refused).
+    if (!overridden.insert(key).second) throw ConfigError("--set " + assignment + ": " + key + " given twice");
+  }
 
   const Locator in(root, origin, overridden);
   Config config;

@@ -118,21 +118,54 @@ const char* to_string(ValueKind kind) {
   return "?";
 }
 
+namespace {
+
+// "train, sample, hmc": the --resume of which commands may change a key. Local.
+std::string restarts(Changeable changeable) {
+  std::string names;
+  for (const auto& [restart, name] : {std::pair{Changeable::OnTrainResume, "train"},
+                                      std::pair{Changeable::OnSampleResume, "sample"},
+                                      std::pair{Changeable::OnHmcResume, "hmc"}}) {
+    if (includes(changeable, restart)) names += (names.empty() ? "" : ", ") + std::string(name);
+  }
+  return names.empty() ? "none" : names;
+}
+
+}  // namespace
+
+std::string changeable_keys(Changeable restart) {
+  std::string list;
+  for (const std::string& section : config_sections()) {
+    std::vector<std::string> changeable;
+    size_t keys = 0;
+    for (const KeyInfo& key : config_keys()) {
+      if (key.section != section) continue;
+      ++keys;
+      if (includes(key.changeable, restart)) changeable.push_back(key.path);
+    }
+    if (changeable.size() == keys) changeable = {section + ".*"};
+    for (const std::string& key : changeable) list += (list.empty() ? "" : ", ") + key;
+  }
+  return list;
+}
+
 std::string key_table(KeyTableStyle style, const std::string& section) {
   static const char* kTypeNames[] = {"int", "number", "bool", "string", "list of int", "name", "names", "duration"};
   std::ostringstream text;
   if (style == KeyTableStyle::Markdown) {
-    text << "| key | type | default | allowed | meaning |\n| --- | --- | --- | --- | --- |\n";
+    text << "| key | type | default | allowed | --resume may change it | meaning |\n"
+            "| --- | --- | --- | --- | --- | --- |\n";
   }
   for (const KeyInfo& key : config_keys()) {
     if (!section.empty() && key.section != section) continue;
     const char* type = kTypeNames[static_cast<int>(key.kind)];
     if (style == KeyTableStyle::Markdown) {
       text << "| `" << key.path << "` | " << type << " | " << shown_default(key) << " | " << key.allowed << " | "
-           << key.help << " |\n";
+           << restarts(key.changeable) << " | " << key.help << " |\n";
     } else {
       text << key.path << " (" << type << ", default " << shown_default(key) << ")"
-           << (key.allowed.empty() ? "" : "; allowed: " + key.allowed) << "\n    " << key.help << "\n";
+           << (key.allowed.empty() ? "" : "; allowed: " + key.allowed)
+           << "; --resume may change it: " << restarts(key.changeable) << "\n    " << key.help << "\n";
     }
   }
   return text.str();

@@ -35,6 +35,11 @@ std::string nearest_key(const std::string& path);
 // "an integer", "a number", ... for messages. Local.
 const char* to_string(ValueKind kind);
 
+// The keys that may differ from the stored configuration on `restart`,
+// comma-separated, a section whose every key may as "section.*" (for the
+// messages that refuse a changed --resume). Local.
+std::string changeable_keys(Changeable restart);
+
 // The key table as text for `flowlat keys`: Markdown (the README's table)
 // or one block per key. Local.
 enum class KeyTableStyle { Markdown, Text };

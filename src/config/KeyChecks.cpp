@@ -31,6 +31,15 @@ KeyCheck<double> real_in_range(double low, double high) {
           }};
 }
 
+KeyCheck<double> real_below(double low, double high) {
+  const std::string range = show_value(low) + " to < " + show_value(high);
+  return {range, [low, high](const double& value, const Config&) {
+            return std::isfinite(value) && value >= low && value < high
+                       ? std::string()
+                       : "must be in [" + show_value(low) + ", " + show_value(high) + ")" + got(value);
+          }};
+}
+
 KeyCheck<double> representable(KeyCheck<double> check) {
   const double largest = std::numeric_limits<float>::max();
   check.allowed += (check.allowed.empty() ? "" : ", ") + std::string("finite in float32");
@@ -123,12 +132,50 @@ KeyCheck<double> quartic_coupling() {
 }
 
 KeyCheck<int64_t> tuning_budget() {
-  return {">= 20; <= hmc.n_thermalization with hmc.tune: auto", [](const int64_t& trajectories, const Config& config) {
-            if (trajectories < 20) return "must be >= 20 (got " + std::to_string(trajectories) + ")";
+  return {">= 80; <= hmc.n_thermalization with hmc.tune: auto", [](const int64_t& trajectories, const Config& config) {
+            // 2 blocks of 10 thermalise, 1 measures xi2, 4 adapt the step, 1 measures the acceptance.
+            if (trajectories < 80) {
+              return "must be >= 80 (the tuning thermalises, measures xi2, adapts the step size in at least 4 "
+                     "blocks of 10 and measures the acceptance) (got " + std::to_string(trajectories) + ")";
+            }
             if (config.hmc.tune == HmcTuning::Auto && trajectories > config.hmc.n_thermalization) {
               return "must be <= hmc.n_thermalization = " + std::to_string(config.hmc.n_thermalization) +
                      " with hmc.tune: auto: the tuning is part of the thermalisation (got " +
                      std::to_string(trajectories) + ")";
+            }
+            return std::string();
+          }};
+}
+
+KeyCheck<int64_t> warmup_budget() {
+  return {">= 0, < train.steps", [](const int64_t& steps, const Config& config) {
+            if (steps < 0) return "must be >= 0 (got " + std::to_string(steps) + ")";
+            if (steps > 0 && steps >= config.train.steps) {
+              return "must be < train.steps = " + std::to_string(config.train.steps) +
+                     ": the warm-up would take the whole run (got " + std::to_string(steps) + ")";
+            }
+            return std::string();
+          }};
+}
+
+KeyCheck<double> final_rate() {
+  return {">= 0; <= train.lr with the cosine schedule", [](const double& rate, const Config& config) {
+            if (!std::isfinite(rate) || rate < 0) return "must be >= 0" + got(rate);
+            if (config.train.lr_schedule == LrSchedule::Cosine && rate > config.train.lr) {
+              return "must be <= train.lr = " + show_value(config.train.lr) +
+                     " with the cosine schedule (the rate would rise towards the end)" + got(rate);
+            }
+            return std::string();
+          }};
+}
+
+KeyCheck<std::vector<CouplingKind>> layer_kinds() {
+  return {"1 to flow.n_layers entries", [](const std::vector<CouplingKind>& kinds, const Config& config) {
+            if (kinds.empty()) return std::string("must name at least one transformation");
+            const auto layers = static_cast<size_t>(std::max<int64_t>(config.flow.n_layers, 1));
+            if (kinds.size() > layers) {
+              return "has " + std::to_string(kinds.size()) + " entries, more than the flow.n_layers = " +
+                     std::to_string(config.flow.n_layers) + " layers it repeats over";
             }
             return std::string();
           }};

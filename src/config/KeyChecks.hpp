@@ -51,6 +51,8 @@ KeyCheck<double> positive();
 KeyCheck<double> non_negative();
 // Finite and in [low, high].
 KeyCheck<double> real_in_range(double low, double high);
+// Finite and in [low, high): "0 to < 1", not a rounded-up upper bound.
+KeyCheck<double> real_below(double low, double high);
 // `check`, and, with run.precision: float32, a magnitude float32 can hold
 // (the value enters float32 tensors: a larger one fails inside LibTorch).
 KeyCheck<double> representable(KeyCheck<double> check);
@@ -64,6 +66,9 @@ KeyCheck<int64_t> kernel_size();                   // odd, <= smallest extent + 
 KeyCheck<double> mass_squared();                   // finite; > 0 when lambda = 0
 KeyCheck<double> quartic_coupling();               // finite, >= 0
 KeyCheck<int64_t> coupling_layers();               // >= 0, >= 1 without a Fourier or ODE layer
-KeyCheck<int64_t> tuning_budget();                 // >= 20, <= hmc.n_thermalization when tuning
+KeyCheck<int64_t> tuning_budget();                 // >= 80, <= hmc.n_thermalization when tuning
+KeyCheck<int64_t> warmup_budget();                 // >= 0, < train.steps
+KeyCheck<double> final_rate();                     // >= 0, <= train.lr with the cosine schedule
+KeyCheck<std::vector<CouplingKind>> layer_kinds(); // 1 to flow.n_layers entries
 
 }  // namespace flowlat

@@ -1,7 +1,9 @@
 #include "ensemble/EnsembleReader.hpp"
 
+#include <filesystem>
 #include <stdexcept>
 
+#include "config/ConfigError.hpp"
 #include "io/H5Dataset.hpp"
 #include "ensemble/EnsembleFormat.hpp"
 
@@ -41,10 +43,26 @@ void check_ensemble_file(const H5File& file) {
       throw std::runtime_error(path + ": " + column + " must hold one value per row (a 1-d dataset)");
     }
   }
+  // Chains replicate the Gamma method's analysis and split the rows: 0
+  // would divide by zero, a negative count read past the chains.
+  if (root.contains("n_chains") && root.read_int64("n_chains") < 1) {
+    throw std::runtime_error(path + ": root attribute n_chains = " + std::to_string(root.read_int64("n_chains")) +
+                             " (must be >= 1)");
+  }
   const std::string source = root.contains(ensemble::kSource) ? root.read_string(ensemble::kSource) : "";
   if (source != "flow" && source != "hmc") {
     throw std::runtime_error(path + ": root attribute " + ensemble::kSource + " is '" + source +
                              "', neither 'flow' nor 'hmc'");
+  }
+}
+
+EnsembleReader open_ensemble_input(const std::string& path) {
+  if (!std::filesystem::is_regular_file(path)) throw ConfigError(path + ": no such ensemble file");
+  try {
+    return EnsembleReader(path);
+  } catch (const std::exception& e) {
+    const std::string message = e.what();
+    throw ConfigError(message.rfind(path, 0) == 0 ? message : path + ": not a flowlat ensemble: " + message);
   }
 }
 

@@ -54,4 +54,10 @@ class EnsembleReader {
   std::vector<int64_t> lattice_shape_;
 };
 
+// Opens an ensemble the user named (analyze, --resume, --versus): a missing
+// file, or one that is no flowlat ensemble or whose header cannot be
+// trusted (check_ensemble_file) is a ConfigError naming the file, an input
+// error with one exit code wherever the file is given. Local.
+EnsembleReader open_ensemble_input(const std::string& path);
+
 }  // namespace flowlat

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "config/ConfigError.hpp"
+#include "io/ByteCount.hpp"
 #include "ensemble/EnsembleFormat.hpp"
 #include "ensemble/EnsembleReader.hpp"
 #include "provenance/BuildInfo.hpp"
@@ -76,12 +77,6 @@ double available_bytes(const std::string& path, OverwritePolicy overwrite) {
   return bytes;
 }
 
-std::string megabytes(double bytes) {
-  char text[32];
-  std::snprintf(text, sizeof text, "%.1f MB", bytes / 1e6);
-  return text;
-}
-
 // Refuses, before anything is created, an ensemble the disk cannot hold:
 // HDF5 writes every dataset in full when it is created, and HDF5 1.10 cannot
 // close a file whose write failed (it crashed at exit). Rank 0 decides.
@@ -92,10 +87,10 @@ void check_disk_space(const std::string& path, const EnsembleLayout& layout, Ove
   if (comm.is_root()) {
     const double needed = ensemble_file_bytes(layout), available = available_bytes(path, overwrite);
     if (needed > available) {
-      error = path + ": the ensemble needs " + megabytes(needed) + " on disk (sample.n_configs = " +
+      error = path + ": the ensemble needs " + byte_count_text(needed) + " on disk (sample.n_configs = " +
               std::to_string(layout.n_configs) + " rows" +
               (layout.storage == ConfigStorage::Store ? " with their configurations" : "") + "), but only " +
-              megabytes(available) + " are free there; nothing was written. Lower sample.n_configs (or " +
+              byte_count_text(available) + " are free there; nothing was written. Lower sample.n_configs (or " +
               "hmc.n_trajectories), set sample.store_configs: false, or write elsewhere (--output)";
     }
   }

@@ -7,6 +7,7 @@
 #include <filesystem>
 #include <stdexcept>
 
+#include "config/ConfigError.hpp"
 #include "flow/AffineCoupling.hpp"
 #include "flow/FlowDevice.hpp"
 #include "flow/RationalQuadraticSpline.hpp"
@@ -219,8 +220,8 @@ void NormalizingFlowImpl::load_from(const std::string& path) {
   const FlowArchitecture theirs = recorded_architecture(archive, path);
   const std::string diff = architecture_.differences(theirs);
   if (!diff.empty()) {
-    throw std::runtime_error(path + ": model architecture differs from the configuration (file vs config: " +
-                             diff + ")");
+    // A sound file that does not fit the input: an input error (exit 2).
+    throw ConfigError(path + ": model architecture differs from the configuration (file vs config: " + diff + ")");
   }
   // Load into CPU tensors of the file's dtype (loading copies storage, it
   // does not convert); callers then move the module to their precision.

@@ -95,10 +95,6 @@ TrajectoryTotals stored_totals(const EnsembleWriter& writer) {
   return {values[0], values[1], values[2], values[3], values[4], values[5]};
 }
 
-std::string output_path(const Config& config, const HmcOptions& options) {
-  return options.output_path.empty() ? config.run.output_dir + "/" + config.hmc.output : options.output_path;
-}
-
 // Kept trajectories per chain.
 int64_t kept_per_chain(const HmcConfig& hmc) { return hmc.n_trajectories; }
 
@@ -119,7 +115,7 @@ void print_parameters(const HmcParameters& p, const HmcConfig& hmc, int64_t tota
 
 // Refuses to continue `path` with another configuration or chain count. Local.
 void check_resumable(const Config& config, const std::string& path, int64_t total_chains) {
-  EnsembleReader reader(path);
+  EnsembleReader reader = open_ensemble_input(path);
   // The chains continue from their exact fields: without them (or from a
   // flow ensemble) there is nothing to continue.
   if (reader.source() != "hmc" || !reader.file().contains(ensemble::kChainFields) ||
@@ -332,13 +328,17 @@ nlohmann::json print_observables(const std::string& path) {
 
 }  // namespace
 
+std::string hmc_output_path(const Config& config, const HmcOptions& options) {
+  return options.output_path.empty() ? config.run.output_dir + "/" + config.hmc.output : options.output_path;
+}
+
 nlohmann::json run_hmc(const Config& config, const Communicator& comm, const HmcOptions& options) {
   const auto start = Clock::now();
   // Handlers from the start: a signal during thermalisation stops the job
   // after its first committed round instead of killing it.
   const StopMonitor monitor(config.run.max_walltime.seconds);
   configure_threads(config.run.threads_per_rank);
-  const std::string path = output_path(config, options);
+  const std::string path = hmc_output_path(config, options);
   const NodeLayout node = NodeLayout::of(comm, visible_gpu_set());
   torch::Device device(torch::kCPU);
   HmcParameters p;

@@ -33,6 +33,10 @@ struct HmcOptions {
 // run.max_walltime. Collective; rank 0 prints and returns the results
 // (acceptance, energy violation, the analysis as `flowlat analyze --json`
 // has it, provenance: the --json document); null on the other ranks.
+// The ensemble file the job writes: options.output_path, else
+// <run.output_dir>/<hmc.output>. Local.
+std::string hmc_output_path(const Config& config, const HmcOptions& options);
+
 nlohmann::json run_hmc(const Config& config, const Communicator& comm, const HmcOptions& options);
 
 }  // namespace flowlat

@@ -2,13 +2,16 @@
 
 #include <algorithm>
 #include <cmath>
+#include <stdexcept>
+#include <string>
 
 #include "analysis/Observables.hpp"
 
 namespace flowlat {
 namespace {
 
-constexpr int64_t kBlock = 10;             // trajectories per acceptance measurement
+constexpr int64_t kBlock = kTuningBlock;
+constexpr int64_t kMinAdaptingBlocks = 4;
 constexpr double kShortestTrajectory = 0.2;
 
 // Mean Metropolis acceptance probability min(1, exp(-dH)) over `count`
@@ -48,17 +51,30 @@ std::pair<double, double> second_moment_sums(const torch::Tensor& fields) {
   return {(m * m).sum().item<double>() / volume, (re * re + im * im).sum().item<double>() / volume};
 }
 
+TuningSchedule tuning_schedule(int64_t trajectories) {
+  const int64_t blocks = trajectories / kBlock;
+  TuningSchedule schedule;
+  schedule.thermalising_blocks = std::max<int64_t>(2, blocks / 4);
+  schedule.adapting_blocks = std::max<int64_t>(kMinAdaptingBlocks, blocks / 2 - 1);
+  schedule.measuring_trajectories =
+      trajectories - kBlock * (schedule.thermalising_blocks + schedule.adapting_blocks + 1);
+  return schedule;
+}
+
 HmcTuningResult tune_hmc(HmcSampler& sampler, const HmcConfig& hmc, const Communicator& comm) {
   HmcTuningResult result;
   double length = sampler.parameters().step_size * static_cast<double>(sampler.parameters().n_steps);
-  const int64_t quarter = std::max<int64_t>(kBlock, hmc.tune_trajectories / 4);
+  const TuningSchedule schedule = tuning_schedule(hmc.tune_trajectories);
+  if (schedule.measuring_trajectories < kBlock) {
+    throw std::invalid_argument("hmc.tune_trajectories: must be >= " + std::to_string(kMinTuningTrajectories));
+  }
   // 1. Thermalise, keeping the acceptance sane with the configured length.
-  for (int64_t done = 0; done + kBlock <= 2 * quarter; done += kBlock) {
+  for (int64_t block = 0; block < schedule.thermalising_blocks; ++block) {
     adapt_step(sampler, run_block(sampler, kBlock, comm), hmc.target_acceptance, length, 1.0);
   }
-  // 2. Measure xi2 over every chain and trajectory of the next quarter.
+  // 2. Measure xi2 over every chain and trajectory of the next part.
   double sums[3] = {0, 0, 0};
-  for (int64_t t = 0; t < quarter; ++t) {
+  for (int64_t t = 0; t < schedule.measuring_trajectories; ++t) {
     sampler.trajectory();
     const auto [g0, gp] = second_moment_sums(sampler.fields());
     sums[0] += g0;
@@ -70,10 +86,10 @@ HmcTuningResult tune_hmc(HmcSampler& sampler, const HmcConfig& hmc, const Commun
       second_moment_correlation_length(sums[0] / sums[2], sums[1] / sums[2], sampler.lattice().shape()[0]);
   if (!std::isfinite(result.correlation_length)) result.correlation_length = 1.0;
   length = std::max(hmc.trajectory_length_xi * result.correlation_length, kShortestTrajectory);
-  // 3. The step size for the target acceptance at that length, with moves
-  // shrinking block by block; the last block only measures the result.
-  int64_t block = 0;
-  for (int64_t done = 3 * quarter; done + 2 * kBlock <= hmc.tune_trajectories; done += kBlock, ++block) {
+  // 3. The step size for the target acceptance at that length (the first
+  // adaptation sets the length), with moves shrinking block by block; the
+  // last block only measures the result.
+  for (int64_t block = 0; block < schedule.adapting_blocks; ++block) {
     adapt_step(sampler, run_block(sampler, kBlock, comm), hmc.target_acceptance, length,
                1.0 + 0.5 * static_cast<double>(block));
   }

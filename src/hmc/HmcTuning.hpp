@@ -23,8 +23,25 @@ struct HmcTuningResult {
   double acceptance = 0;          // mean min(1, exp(-dH)) of a last block with the tuned integration
 };
 
+// How hmc.tune_trajectories T are spent, in blocks of kTuningBlock: (1)
+// thermalising blocks that keep the acceptance sane at the configured
+// length (a quarter of T, at least 2), (2) trajectories that measure xi2
+// (what is left, at least one block), (3) adapting blocks that set the
+// tuned length and the step size (half of T less one block, at least 4),
+// then one block that measures the acceptance reached: exactly T in all.
+inline constexpr int64_t kTuningBlock = 10;
+inline constexpr int64_t kMinTuningTrajectories = 80;  // 2 + 1 + 4 + 1 blocks
+struct TuningSchedule {
+  int64_t thermalising_blocks = 0;
+  int64_t measuring_trajectories = 0;
+  int64_t adapting_blocks = 0;
+};
+// The schedule for `trajectories` (>= kMinTuningTrajectories). Local.
+TuningSchedule tuning_schedule(int64_t trajectories);
+
 // Runs hmc.tune_trajectories trajectories of every chain (part of the
-// thermalisation) and leaves `sampler` with the tuned integration. Collective.
+// thermalisation) and leaves `sampler` with the tuned integration; throws
+// std::invalid_argument below kMinTuningTrajectories. Collective.
 HmcTuningResult tune_hmc(HmcSampler& sampler, const HmcConfig& hmc, const Communicator& comm);
 
 // Sums over a batch of fields [B, L0, ...] of M^2 / V and of the squared

@@ -7,6 +7,7 @@
 #include <sstream>
 
 #include "config/ConfigError.hpp"
+#include "io/ByteCount.hpp"
 #include "parallel/CollectiveError.hpp"
 
 namespace flowlat {
@@ -51,18 +52,6 @@ double hidden_max(const Config& config) {
   int64_t largest = 0;
   for (const int64_t hidden : config.flow.hidden_channels) largest = std::max(largest, hidden);
   return static_cast<double>(largest);
-}
-
-std::string bytes_text(double bytes) {
-  char text[32];
-  if (bytes >= 1e12) {
-    std::snprintf(text, sizeof text, "%.1f TB", bytes / 1e12);
-  } else if (bytes >= 1e9) {
-    std::snprintf(text, sizeof text, "%.1f GB", bytes / 1e9);
-  } else {
-    std::snprintf(text, sizeof text, "%.0f MB", bytes / 1e6);
-  }
-  return text;
 }
 
 std::string shape_text(const Config& config) {
@@ -156,10 +145,10 @@ void check_memory(const Config& config, MemoryUse use, bool on_cpu, const Commun
     const double per_rank = rank_memory_bytes(config, use, comm.size());
     const double needed = per_rank * node.local_size, available = available_memory_bytes();
     if (needed <= available) return;
-    throw ConfigError(config.source_file + ": the run needs at least " + bytes_text(needed) +
+    throw ConfigError(config.source_file + ": the run needs at least " + byte_count_text(needed) +
                       " of memory on this node (" + std::to_string(node.local_size) + " rank(s) x " +
-                      bytes_text(per_rank) + ": " + composition(config, use, comm.size()) + "), but " +
-                      bytes_text(available) + " are available; nothing was created");
+                      byte_count_text(per_rank) + ": " + composition(config, use, comm.size()) + "), but " +
+                      byte_count_text(available) + " are available; nothing was created");
   });
 }
 

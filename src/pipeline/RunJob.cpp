@@ -23,19 +23,13 @@
 #include "sample/SampleJob.hpp"
 #include "train/TrainJob.hpp"
 #include "job/Log.hpp"
+#include "job/ShellWord.hpp"
 #include "job/MemoryCheck.hpp"
 
 namespace flowlat {
 namespace {
 
 namespace fs = std::filesystem;
-
-// One argument quoted for sh -c. Local.
-std::string shell_quote(const std::string& text) {
-  std::string out = "'";
-  for (char c : text) out += c == '\'' ? std::string("'\\''") : std::string(1, c);
-  return out + "'";
-}
 
 bool has_plot_tools(const fs::path& dir) {
   std::error_code error;
@@ -91,12 +85,12 @@ std::string hmc_for_plots(const Config& config, const std::string& hmc) {
 // show HMC beside the reweighted flow. Local.
 std::vector<std::string> plot_commands(const Config& config, const std::string& python, const fs::path& tools,
                                        std::string hmc) {
-  std::string ensemble = shell_quote(python) + " " + shell_quote((tools / "plot_ensemble.py").string()) + " " +
-                         shell_quote(default_ensemble_path(config));
+  std::string ensemble = shell_word(python) + " " + shell_word((tools / "plot_ensemble.py").string()) + " " +
+                         shell_word(default_ensemble_path(config));
   hmc = hmc_for_plots(config, hmc);
-  if (!hmc.empty()) ensemble += " --hmc " + shell_quote(hmc);
-  return {shell_quote(python) + " " + shell_quote((tools / "plot_training.py").string()) + " " +
-              shell_quote(config.run.output_dir),
+  if (!hmc.empty()) ensemble += " --hmc " + shell_word(hmc);
+  return {shell_word(python) + " " + shell_word((tools / "plot_training.py").string()) + " " +
+              shell_word(config.run.output_dir),
           ensemble};
 }
 

@@ -42,7 +42,7 @@ NormalizingFlow load_flow(const Config& config, const std::string& model_path, t
 // Refuses to continue a file made from another configuration.
 void check_resumable(const std::string& path, const Config& config, const std::string& model_path,
                      const std::string& model_checksum) {
-  const EnsembleReader reader(path);
+  const EnsembleReader reader = open_ensemble_input(path);
   // Rows of another model must never be appended under the first one's checksum.
   const std::string recorded = reader.has_attribute("model_checksum") ? reader.attribute_string("model_checksum") : "";
   if (recorded != model_checksum) {
@@ -144,11 +144,17 @@ std::string default_ensemble_path(const Config& config) {
   return config.run.output_dir + "/" + config.sample.output;
 }
 std::string default_model_path(const Config& config) { return config.run.output_dir + "/model.pt"; }
+std::string sample_model_path(const Config& config, const SampleOptions& options) {
+  return options.model_path.empty() ? default_model_path(config) : options.model_path;
+}
+std::string sample_output_path(const Config& config, const SampleOptions& options) {
+  return options.output_path.empty() ? default_ensemble_path(config) : options.output_path;
+}
 
 SampleResult run_sampling(const Config& config, const Communicator& comm, const SampleOptions& options) {
   const auto start = Clock::now();
-  const std::string model_path = options.model_path.empty() ? default_model_path(config) : options.model_path;
-  const std::string path = options.output_path.empty() ? default_ensemble_path(config) : options.output_path;
+  const std::string model_path = sample_model_path(config, options);
+  const std::string path = sample_output_path(config, options);
   const torch::Device device = prepare_flow_device(config.run, comm);
   check_memory(config, MemoryUse::Sample, device.is_cpu(), comm);
   NormalizingFlow flow{nullptr};

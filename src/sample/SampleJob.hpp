@@ -41,5 +41,8 @@ SampleResult run_sampling(const Config& config, const Communicator& comm, const 
 
 std::string default_ensemble_path(const Config& config);
 std::string default_model_path(const Config& config);
+// The model and ensemble files of a job: the options', else the defaults. Local.
+std::string sample_model_path(const Config& config, const SampleOptions& options);
+std::string sample_output_path(const Config& config, const SampleOptions& options);
 
 }  // namespace flowlat

@@ -15,6 +15,7 @@
 #include "train/ProgressReporter.hpp"
 #include "config/ConfigDiff.hpp"
 #include "config/ConfigError.hpp"
+#include "config/ConfigKeys.hpp"
 #include "train/Trainer.hpp"
 #include "train/TrainingCheckpoint.hpp"
 #include "train/TrainingHistory.hpp"
@@ -41,9 +42,8 @@ std::optional<LoadedCheckpoint> find_resume_point(const Config& config, const Ru
     const auto changes = forbidden_changes(checkpoint->config_yaml, config.resolved_yaml(), Changeable::OnTrainResume,
                                            "in the checkpoint");
     if (!changes.empty()) {
-      std::string message = checkpoint->path + ": cannot resume with a changed configuration (only the step "
-                            "budget, logging and checking periods, run.resume, run.max_walltime, "
-                            "run.output_dir, sample.* and hmc.* may change):";
+      std::string message = checkpoint->path + ": cannot resume with a changed configuration (only " +
+                            changeable_keys(Changeable::OnTrainResume) + " may change):";
       for (const std::string& change : changes) message += "\n  " + change;
       throw CollectiveError(message, ExitCode::InputError);
     }

@@ -25,7 +25,9 @@ TEST(Observables, ColumnLayoutIsDocumented) {
   EXPECT_EQ(obs.link_column(1), 6);
   EXPECT_EQ(obs.correlator_column(0), 7);
   EXPECT_EQ(obs.correlator_column(3), 10);
-  EXPECT_EQ(obs.n_columns(), 11);
+  EXPECT_EQ(obs.phi2_column(), 11);
+  EXPECT_EQ(obs.phi4_column(), 12);
+  EXPECT_EQ(obs.n_columns(), 13);
   EXPECT_THROW(Observables({}), std::invalid_argument);
   EXPECT_THROW(Observables({2, 2, 2, 2}), std::invalid_argument);
   EXPECT_THROW(obs.compute(std::vector<double>(23), 1), std::invalid_argument);
@@ -43,6 +45,8 @@ TEST(Observables, ConstantField) {
   // G(mu) = link / V = c^2.
   EXPECT_DOUBLE_EQ(p[obs.link_column(0)] / 16, c * c);
   EXPECT_DOUBLE_EQ(p[obs.link_column(1)] / 16, c * c);
+  EXPECT_DOUBLE_EQ(p[obs.phi2_column()], 16 * c * c);
+  EXPECT_DOUBLE_EQ(p[obs.phi4_column()], 16 * c * c * c * c);
   // Sigma(t0) = 4 c; c(t) = (1/16) * 4 * (4c)^2 = 4 c^2 = (V / L0) c^2.
   for (int t = 0; t < 4; ++t) EXPECT_DOUBLE_EQ(p[obs.correlator_column(t)], 4 * c * c);
 }

@@ -213,6 +213,27 @@ TEST(CheckpointRestart, TheContinueCommandAfterAStopContinuesTheJobAsPrinted) {
   EXPECT_FALSE(fs::exists(dir + "/train.json"));  // no results of a stopped job
 }
 
+// Under mpirun the command keeps the launcher's own options (here the
+// tests' --oversubscribe, without which 2 ranks may not start on 1 core).
+TEST(CheckpointRestart, TheContinueCommandKeepsTheLaunchersOptions) {
+  const std::string dir = scratch_directory("continue_hint_mpirun");
+  const std::string config = config_in(dir, "");
+  const CommandResult first =
+      run_flowlat("train " + config + " --set train.steps=10000000 --set run.max_walltime=2", 2);
+  ASSERT_EQ(first.exit_code, 3) << first.output;
+  std::smatch hint;
+  ASSERT_TRUE(std::regex_search(first.output, hint, std::regex("; continue with: (.*)\n"))) << first.output;
+  const std::string command = hint[1].str(), launcher = FLOWLAT_MPIEXEC;
+  EXPECT_EQ(command.rfind(launcher.substr(0, launcher.find(' ')) + " --oversubscribe ", 0), 0u) << command;
+  EXPECT_NE(command.find(" -np 2 " + std::string(FLOWLAT_BINARY) + " train " + config +
+                         " --set train.steps=10000000 --set run.max_walltime=2 --resume"),
+            std::string::npos)
+      << command;
+  const CommandResult second = run_command(command);
+  EXPECT_EQ(second.exit_code, 3) << second.output;
+  EXPECT_GT(stopped_step(second.output), stopped_step(first.output));
+}
+
 // Two checkpoints (steps 5 and 10) of a 10-step run in `dir`.
 std::string run_with_two_checkpoints(const std::string& dir) {
   const std::string config = config_in(dir);

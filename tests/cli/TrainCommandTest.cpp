@@ -51,9 +51,18 @@ TEST(TrainCommand, WritesOutputsAndRefusesToOverwriteWithoutForce) {
   EXPECT_EQ(fs::last_write_time(run + "/model.pt"), model_time);
   EXPECT_NE(read_text(run + "/config.yaml").find("steps: 10"), std::string::npos);
 
+  // --force: the previous flow's ensemble, its analysis and plots go (they
+  // would look like the new flow's); other files stay.
+  for (const char* name : {"ensemble.h5", "ensemble.h5.json", "logw_hist.png", "notes.txt"}) {
+    write_text(run + "/" + name, "previous run\n");
+  }
   const CommandResult forced = run_flowlat("train " + dir + "/tiny.yaml --force --set train.steps=5");
   EXPECT_EQ(forced.exit_code, 0) << forced.output;
   EXPECT_NE(read_text(run + "/config.yaml").find("steps: 5"), std::string::npos);
+  EXPECT_NE(forced.output.find("files of the previous run"), std::string::npos) << forced.output;
+  for (const char* name : {"ensemble.h5", "ensemble.h5.json", "logw_hist.png"}) EXPECT_FALSE(fs::exists(run + "/" + name));
+  EXPECT_TRUE(fs::exists(run + "/notes.txt"));
+  EXPECT_TRUE(fs::exists(run + "/model.pt"));
 }
 
 // Under mpirun a rank's stdout is a pseudo-terminal even when the output is

@@ -100,8 +100,10 @@ const std::vector<Fault>& signal_faults() {
        0, "stopped by signal[\\s\\S]*continue with: .*flowlat run .*--resume[\\s\\S]*first run ended with exit 3",
        nullptr, {"run2", "log"}},
       {"TrainRankKilledEndsTheJobAndResumes",
-       rank_killed(kLongTrain, "step  *[1-9][0-9][0-9]/", "{bin} " + kLongTrain + " --resume --set train.steps=200"),
-       0, "first run ended with exit [1-9][0-9]*[\\s\\S]*resum[\\s\\S]*trained", nullptr, {"run2", "log"}},
+       rank_killed(kLongTrain, "step  *[1-9][0-9][0-9]/", "{bin} " + kLongTrain + kBriefly), 3,
+       "first run ended with exit [1-9][0-9]*[\\s\\S]*resuming from run2/checkpoint\\.ckpt at step [1-9][0-9]*"
+       "[\\s\\S]*stopped by run\\.max_walltime",
+       nullptr, {"run2", "log"}},
       {"SampleRankKilledEndsTheJobAndResumes", rank_killed(kLongSample, "sampled ", "{bin} " + kLongSample + kBriefly),
        3, "first run ended with exit [1-9][0-9]*[\\s\\S]*resuming run2\\.h5 at row [1-9]", nullptr,
        {"run2.h5", "log"}},

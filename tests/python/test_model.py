@@ -115,10 +115,14 @@ class PythonModelMatchesCpp(unittest.TestCase):
         cls.runs = {}
         for name, overrides in RECIPES.items():
             out = os.path.join(cls.tmp.name, name)
-            sets = []
+            # A recipe's key replaces the default's (flowlat refuses a key set twice).
+            keys = {}
             for o in ["lattice.shape=[4,4]", "train.steps=15", "train.batch_size=16", "train.lr=0.01",
                       "run.precision=float64", "run.device=cpu", "sample.n_configs=256", "sample.batch_size=64",
                       f"run.output_dir={out}"] + overrides:
+                keys[o.split("=", 1)[0]] = o
+            sets = []
+            for o in keys.values():
                 sets += ["--set", o]
             flowlat("train", os.path.join(ROOT, "input", "phi4_L8.yaml"), *sets)
             flowlat("sample", os.path.join(ROOT, "input", "phi4_L8.yaml"), *sets)

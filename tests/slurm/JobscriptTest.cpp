@@ -127,7 +127,7 @@ TEST_F(Jobscripts, CriticalLineStudyRunsAsArraysWithDependencies) {
                "train:   {steps: 20, batch_size: 32, seed: 3, log_every: 10, eval_every: 10, eval_size: 128}\n"
                "run:     {device: cpu, precision: float64, threads_per_rank: 1}\n"
                "sample:  {n_configs: 512, batch_size: 128}\n"
-               "hmc:     {n_trajectories: 60, n_thermalization: 40, tune: auto, tune_trajectories: 20, n_chains: 2}\n");
+               "hmc:     {n_trajectories: 60, n_thermalization: 80, tune: auto, tune_trajectories: 80, n_chains: 2}\n");
   }
   const CommandResult submitted =
       submit("STUDY_SIZES='4 6' STUDY_CONFIGS=" + dir + " SBATCH_EXTRA='" + kSmallAllocation + " --output=" + dir +
