@@ -10,6 +10,7 @@
 #include "analysis/AnalysisReport.hpp"
 #include "analysis/CostReport.hpp"
 #include "analysis/EnsembleAnalysis.hpp"
+#include "analysis/Verdict.hpp"
 #include "config/ConfigError.hpp"
 #include "ensemble/EnsembleReader.hpp"
 #include "parallel/CollectiveError.hpp"
@@ -98,6 +99,10 @@ nlohmann::json analyze_on_this_rank(const AnalyzeOptions& options) {
     }
     std::fputs(cost_table(costs).c_str(), text);
     json["cost"] = cost_json(costs);
+    if (const std::optional<Verdict> verdict = make_verdict(costs)) {
+      std::fputs(verdict_text(*verdict).c_str(), text);
+      json["verdict"] = verdict_json(*verdict);
+    }
   } else if (!options.versus.empty()) {
     throw ConfigError(options.ensemble + ": records no costs (seconds_per_row) to compare with --versus");
   }

@@ -5,6 +5,7 @@
 
 #include "analysis/CostModel.hpp"
 #include "analysis/CostReport.hpp"
+#include "analysis/Verdict.hpp"
 
 namespace flowlat {
 namespace {
@@ -68,6 +69,35 @@ TEST(CostReport, JsonCarriesTheWorkedNumbers) {
   const std::string table = cost_table(costs);
   EXPECT_NE(table.find("chi2"), std::string::npos) << table;
   EXPECT_EQ(table.find("log_Z"), std::string::npos) << table;
+}
+
+// The verdict: the flow's reweighted chi2 1.03(3) against HMC's 1.00(4) is
+// 0.6 sigma apart; per independent configuration the flow costs 4e-4 s with
+// its training amortised, HMC 0.02 s: 50x.
+TEST(Verdict, ComparesChi2InStandardErrorsAndTheCostAsARatio) {
+  EnsembleAnalysis flow = analysis_with(1.0);
+  flow.ess = 0.93;
+  flow.accept_rate = 0.85;
+  flow.scalars[0].estimate.reweighted = {1.03, 0.03};
+  flow.scalars[1].key = "log_z";
+  flow.scalars[1].estimate.reweighted = {9.292, 0.001};
+  EnsembleAnalysis hmc = analysis_with(10.0);
+  hmc.path = "hmc.h5";
+  hmc.scalars[0].estimate.chain.error = 0.04;
+  const CostComparison costs{flow, SamplerCost{1e-4, 48, "network pass", 100.0}, hmc, SamplerCost{1e-3, 20, "force", 0.0}};
+  const std::optional<Verdict> verdict = make_verdict(costs);
+  ASSERT_TRUE(verdict.has_value());
+  EXPECT_NEAR(verdict->sigma, 0.6, 1e-12);
+  EXPECT_DOUBLE_EQ(verdict->seconds_per_independent, 4e-4);
+  EXPECT_DOUBLE_EQ(verdict->other_seconds_per_independent, 0.02);
+  const std::string text = verdict_text(*verdict);
+  EXPECT_NE(text.find("verdict against hmc.h5"), std::string::npos) << text;
+  EXPECT_NE(text.find("ESS 0.930, independence-Metropolis acceptance 0.850, log Z = 9.292 +/- 0.001"), std::string::npos) << text;
+  EXPECT_NE(text.find("0.6 sigma apart"), std::string::npos) << text;
+  EXPECT_NE(text.find("the flow is 50 x cheaper"), std::string::npos) << text;
+  EXPECT_DOUBLE_EQ(verdict_json(*verdict).at("chi2_sigma").get<double>(), verdict->sigma);
+  // Without the other side's costs there is nothing to judge.
+  EXPECT_FALSE(make_verdict(CostComparison{flow, SamplerCost{1e-4, 48, "network pass", 100.0}, std::nullopt, std::nullopt}));
 }
 
 }  // namespace
