@@ -285,6 +285,7 @@ void write_summary(EnsembleWriter& writer, const HmcSampler& sampler, const HmcC
   writer.set_attribute("hmc_n_thermalization", hmc.n_thermalization);
   writer.set_attribute("hmc_save_every", hmc.save_every);
   writer.set_attribute("hmc_integrator", std::string(to_string(p.integrator)));
+  writer.set_attribute("hmc_step_jitter", p.step_jitter);
   writer.set_attribute("hmc_n_chains_per_rank", p.n_chains_per_rank);
   writer.set_attribute("hmc_seed", static_cast<int64_t>(p.seed));
   // One row costs save_every trajectories: machine seconds and force evaluations.

@@ -16,6 +16,7 @@ struct HmcParameters {
   int64_t n_thermalization = 1000;  // hmc.n_thermalization: discarded trajectories per chain before them
   double step_size = 0.1;           // hmc.step_size: MD step; trajectory length = step_size * n_steps
   int64_t n_steps = 10;             // hmc.n_md_steps: MD steps per trajectory
+  double step_jitter = 0;           // hmc.step_jitter: step size of each trajectory in step_size x [1 - j, 1 + j]
   Integrator integrator = Integrator::Omelyan;  // hmc.integrator: leapfrog | omelyan
   int64_t n_chains_per_rank = 16;   // hmc.n_chains: chains per rank, evolved as one batch
   uint64_t seed = 2468;             // hmc.seed: initial fields, momenta and accept draws
@@ -26,7 +27,8 @@ struct HmcParameters {
 HmcParameters from_config(const HmcConfig& config);
 // Throws ConfigError naming the first parameter out of range by its YAML
 // key: n_trajectories, n_steps,
-// n_chains_per_rank >= 1; n_thermalization >= 0; step_size finite and > 0
+// n_chains_per_rank >= 1; n_thermalization >= 0; step_size finite and > 0;
+// step_jitter in [0, 0.5]
 // (defined in HmcSampler.cpp). Local.
 void validate(const HmcParameters& parameters);
 

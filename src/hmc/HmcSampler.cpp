@@ -13,6 +13,8 @@ namespace flowlat {
 namespace {
 
 const torch::TensorOptions kCpuFloat64 = torch::TensorOptions().dtype(torch::kFloat64).device(torch::kCPU);
+// The step-size draws' stream: a chain index no chain has.
+constexpr uint64_t kJitterStream = ~uint64_t{0};
 // Chains start near phi = 0, where the force is small and soft: a wide
 // start (|phi| ~ 1 at lambda = 8) makes the MD unstable at usual step sizes
 // and the chain never leaves its first field.
@@ -35,6 +37,7 @@ HmcParameters from_config(const HmcConfig& config) {
   p.n_thermalization = config.n_thermalization;
   p.step_size = config.step_size;
   p.n_steps = config.n_md_steps;
+  p.step_jitter = config.step_jitter;
   p.integrator = config.integrator;
   p.n_chains_per_rank = config.n_chains;
   p.seed = config.seed;
@@ -48,6 +51,7 @@ void validate(const HmcParameters& p) {
   require(std::isfinite(p.step_size) && p.step_size > 0, "hmc.step_size", "finite and > 0",
           std::to_string(p.step_size));
   require(p.n_steps >= 1, "hmc.n_md_steps", ">= 1", std::to_string(p.n_steps));
+  require(p.step_jitter >= 0 && p.step_jitter <= 0.5, "hmc.step_jitter", "in [0, 0.5]", std::to_string(p.step_jitter));
   require(p.n_chains_per_rank >= 1, "hmc.n_chains", ">= 1", std::to_string(p.n_chains_per_rank));
 }
 
@@ -95,14 +99,23 @@ torch::Tensor HmcSampler::draw_momenta(int64_t draw, torch::Tensor& uniforms) co
   return torch::stack(momenta).to(device_);
 }
 
+double HmcSampler::step_size_of(int64_t draw) const {
+  if (parameters_.step_jitter == 0) return parameters_.step_size;
+  at::Generator generator = at::make_generator<at::CPUGeneratorImpl>(
+      stream_key(parameters_.seed, StreamPurpose::Hmc, kJitterStream, static_cast<uint64_t>(draw)));
+  const double u = torch::rand({1}, generator, kCpuFloat64).item<double>();
+  return parameters_.step_size * (1 + parameters_.step_jitter * (2 * u - 1));
+}
+
 TrajectoryResult HmcSampler::trajectory() {
   torch::Tensor uniforms;
   torch::Tensor momenta = draw_momenta(trajectories_done_ + 1, uniforms);
+  const double step_size = step_size_of(trajectories_done_ + 1);
   const torch::Tensor h_start = kinetic_energy(momenta) + action_values_;
 
   torch::Tensor phi = phi_.clone();
   const ForceFunction force = [this](const torch::Tensor& x) { return phi4_force(action_, x); };
-  integrate(parameters_.integrator, force, phi, momenta, parameters_.step_size, parameters_.n_steps);
+  integrate(parameters_.integrator, force, phi, momenta, step_size, parameters_.n_steps);
   const torch::Tensor s_end = action_(phi);
 
   TrajectoryResult result;

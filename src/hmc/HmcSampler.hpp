@@ -9,6 +9,10 @@
 // initial field (draw 0, N(0, 0.1^2) per site) and, for its t-th trajectory (thermalisation
 // included, t = 0, 1, ...), its momenta and then its accept uniform
 // (draw t + 1) from a generator seeded with stream_key(seed, Hmc, c, draw).
+// With hmc.step_jitter j > 0 the t-th trajectory's step size is step_size
+// (1 + j (2u - 1)), u from stream_key(seed, Hmc, 2^64 - 1, t + 1), the same
+// for every chain (they are one batch): independent of the fields, so
+// detailed balance holds for each step size and hence for the mixture.
 // A chain's history therefore depends only on (seed, c, parameters): not on
 // the number of ranks or on how chains are batched.
 #include <torch/torch.h>
@@ -54,6 +58,8 @@ class HmcSampler {
   // device) after `trajectories_done` trajectories: the next trajectory
   // draws from the same streams as an uninterrupted run's. Local.
   void restore(const torch::Tensor& fields, int64_t trajectories_done);
+  // The step size of the trajectory that uses draw `draw`. Local.
+  double step_size_of(int64_t draw) const;
   // Changes the molecular dynamics of the following trajectories (tuning). Local.
   void set_integration(double step_size, int64_t n_steps);
 

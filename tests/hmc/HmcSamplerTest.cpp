@@ -218,6 +218,35 @@ TEST(HmcSampler, FreeFieldChi2IsExact) {
   }
 }
 
+// A trajectory exactly one period of the free field's zero mode (omega =
+// sqrt(2 m2)) brings M back to where it started, trajectory after
+// trajectory: the chains keep the tiny M of their N(0, 0.1^2) start and
+// chi2 comes out near 0 instead of 1/(2 m2) (the other modes' periods are
+// incommensurate and mix). hmc.step_jitter varies the length and repairs it.
+TEST(HmcSampler, StepJitterMakesAPeriodicTrajectoryErgodic) {
+  const double m2 = 1.0, period = 2 * 3.14159265358979323846 / std::sqrt(2 * m2);
+  HmcParameters p = parameters(Integrator::Omelyan, period / 50, 50, 64, 37);
+  p.n_thermalization = 20;
+  p.n_trajectories = 400;
+  const Chi2Estimate fixed = measure_chi2(Phi4Action(m2, 0.0), Lattice({4, 4}), p);
+  p.step_jitter = 0.2;
+  const Chi2Estimate jittered = measure_chi2(Phi4Action(m2, 0.0), Lattice({4, 4}), p);
+  std::printf("[ info     ] free 4x4, trajectory = zero-mode period: chi2 = %.4f +- %.4f fixed, %.4f +- %.4f with "
+              "step_jitter 0.2 (exact 0.5)\n",
+              fixed.chi2.value, fixed.chi2.error, jittered.chi2.value, jittered.chi2.error);
+  EXPECT_LT(fixed.chi2.value, 0.05);
+  EXPECT_LT(jittered.chi2.error, 0.02);
+  EXPECT_NEAR(jittered.chi2.value, 1.0 / (2.0 * m2), 3.0 * jittered.chi2.error);
+  // The draws depend on the trajectory only, within [1 - j, 1 + j].
+  const HmcSampler sampler(Phi4Action(m2, 0.0), Lattice({4, 4}), p, 0);
+  for (int64_t draw = 1; draw < 50; ++draw) {
+    EXPECT_GE(sampler.step_size_of(draw), 0.8 * p.step_size);
+    EXPECT_LE(sampler.step_size_of(draw), 1.2 * p.step_size);
+    EXPECT_EQ(sampler.step_size_of(draw), HmcSampler(Phi4Action(m2, 0.0), Lattice({4, 4}), p, 5).step_size_of(draw));
+  }
+  EXPECT_NE(sampler.step_size_of(1), sampler.step_size_of(2));
+}
+
 // The tutorial (arXiv:2101.08176): m2 = -4, lambda = 8 on 8x8, chi2 = 0.75 +- 0.01.
 TEST(HmcSampler, TutorialChi2) {
   HmcParameters p = parameters(Integrator::Omelyan, 0.1, 10, 128, 41);
