@@ -318,8 +318,75 @@ class Flow(torch.nn.Module):
         return x, log_q
 
 
+def describe_file(path):
+    """What the file at `path` is, for a message when it is not a model file."""
+    try:
+        with open(path, "rb") as file:
+            head = file.read(64)
+    except OSError as error:
+        return f"it cannot be read ({error.strerror})"
+    if head.startswith(b"flowlat-checkpoint"):
+        return "it is a flowlat training checkpoint (tools/flowlat_checkpoint.py reads it)"
+    if head.startswith(b"\x89HDF\r\n\x1a\n"):
+        return "it is an HDF5 file (an ensemble? flowlat analyze reads it)"
+    if not head:
+        return "it is empty"
+    return "it is no LibTorch archive"
+
+
 def load(path, dtype=torch.float32):
-    """The flow stored in a flowlat model file, evaluated in `dtype`."""
-    archive = torch.jit.load(path, map_location="cpu")
+    """The flow stored in a flowlat model file, evaluated in `dtype`.
+
+    Raises ValueError naming the file and what it is when it is no flowlat
+    model file (a checkpoint, an ensemble, text, missing)."""
+    expected = "expected a model file of flowlat train (model.pt, model_best.pt)"
+    try:
+        archive = torch.jit.load(path, map_location="cpu")
+    except (RuntimeError, ValueError, OSError):
+        raise ValueError(f"{path}: not a flowlat model file: {describe_file(path)}; {expected}") from None
+    if not hasattr(archive, "flowlat_architecture"):
+        raise ValueError(f"{path}: a LibTorch archive without flowlat's architecture record; {expected}")
     architecture = json.loads(archive.flowlat_architecture)
     return Flow(architecture, dict(archive.named_parameters()), dtype)
+
+
+def summary(path, flow):
+    """A few lines on the model: lattice, layers, parameters, precision."""
+    a = flow.architecture
+    parameters = dict(torch.jit.load(path, map_location="cpu").named_parameters())
+    count = sum(t.numel() for t in parameters.values())
+    stored = sorted({str(t.dtype).replace("torch.", "") for t in parameters.values()})
+    layers = []
+    if flow.fourier is not None:
+        layers.append(f"Fourier layer ({a.get('fourier_layer')})")
+    if flow.ode is not None:
+        layers.append(f"continuous layer ({a.get('ode_pieces')} pieces, {a.get('ode_channels')} channels, "
+                      f"{a.get('ode_frequencies')} frequencies)")
+    if a["n_layers"]:
+        layers.append(f"{a['n_layers']} couplings ({', '.join(a['coupling'])}; hidden {a.get('hidden_channels')}, "
+                      f"kernel {a.get('kernel_size')})")
+    return "\n".join([f"{path}: flowlat model",
+                      f"  lattice {'x'.join(str(n) for n in flow.shape)}",
+                      f"  layers: {'; '.join(layers) or 'none'}",
+                      f"  equivariance {a.get('equivariance')}, symmetrisation {a.get('symmetrisation')}",
+                      f"  {count} parameters stored in {', '.join(stored)}"])
+
+
+def main(argv=None):
+    """`python3 tools/flowlat_model.py MODEL`: a summary of the model; exit 2 for a file that is none."""
+    import argparse
+    import sys
+    parser = argparse.ArgumentParser(description="Summarise a flowlat model file (model.pt, model_best.pt).")
+    parser.add_argument("model", help="model file written by flowlat train")
+    args = parser.parse_args(argv)
+    try:
+        flow = load(args.model, dtype=torch.float64)
+    except ValueError as error:
+        print(f"flowlat_model.py: error: {error}", file=sys.stderr)
+        return 2
+    print(summary(args.model, flow))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

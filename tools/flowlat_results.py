@@ -147,7 +147,16 @@ def pm(value, error):
 
 
 def check_analysis(ens, analysis, analysis_path):
-    """Warn (stderr) when the analysis is not of this ensemble's current rows."""
+    """ValueError when the analysis is of another ensemble (the file it names exists and is
+    another, or its source differs); a warning (stderr) when it is of other rows or lattice."""
+    analysed = analysis.get("file")
+    if analysed and os.path.exists(analysed) and not os.path.samefile(analysed, ens["path"]):
+        raise ValueError(f"{analysis_path} is the analysis of {analysed}, not of {ens['path']}: "
+                         f"run `flowlat analyze {ens['path']} --json {ens['path']}.json`")
+    own_source = _attr_str(ens["attrs"].get("source", ""))
+    if analysis.get("source") and own_source and analysis["source"] != own_source:
+        raise ValueError(f"{analysis_path} analyses a {analysis['source']} ensemble, but {ens['path']} "
+                         f"is a {own_source} one")
     shape = analysis.get("lattice_shape")
     own = ens["config_shape"]
     if shape is not None and own is not None and tuple(shape) != own:
@@ -170,6 +179,9 @@ def flow_numbers(path, analysis_path=None):
 def load_hmc(hmc_path, ens):
     """(HMC ensemble, its Numbers or None), or None when the overlay is impossible."""
     h = load_ensemble(hmc_path)
+    source = _attr_str(h["attrs"].get("source", ""))
+    if source and source != "hmc":
+        raise ValueError(f"--hmc {hmc_path}: a {source} ensemble, not one of flowlat hmc")
     if ens["config_shape"] and h["config_shape"] and h["config_shape"] != ens["config_shape"]:
         print(f"plot_ensemble: {hmc_path}: lattice {h['config_shape']} differs from "
               f"{ens['config_shape']}: no HMC overlay", file=sys.stderr)

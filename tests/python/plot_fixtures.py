@@ -25,8 +25,7 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
-ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-TOOLS = os.path.join(ROOT, "tools")
+from project_paths import ROOT, TOOLS  # noqa: E402
 sys.path.insert(0, TOOLS)
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"

@@ -28,11 +28,9 @@ import unittest
 
 import torch
 
-ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+from project_paths import FLOWLAT, ROOT, SCRATCH  # noqa: E402
 import flowlat_checkpoint  # noqa: E402
 
-FLOWLAT = os.environ.get("FLOWLAT_BINARY", os.path.join(ROOT, "build", "flowlat"))
-SCRATCH = os.environ.get("FLOWLAT_TEST_SCRATCH")
 STEPS = 12
 
 

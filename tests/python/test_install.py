@@ -30,8 +30,7 @@ import subprocess
 import tempfile
 import unittest
 
-ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-BUILD = os.environ.get("FLOWLAT_BUILD_DIR", os.path.join(ROOT, "build"))
+from project_paths import BUILD, ROOT  # noqa: E402
 FIGURES = {"training.png", "configs.png", "action_vs_logq.png", "logw_hist.png", "magnetisation.png",
            "correlator.png", "m_eff.png"}
 

@@ -31,12 +31,10 @@ import unittest
 import h5py
 import torch
 
-ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+from project_paths import FLOWLAT, ROOT, SCRATCH  # noqa: E402
 import flowlat_model  # noqa: E402
 
 README = os.path.join(ROOT, "README.md")
-FLOWLAT = os.environ.get("FLOWLAT_BINARY", os.path.join(ROOT, "build", "flowlat"))
-SCRATCH = os.environ.get("FLOWLAT_TEST_SCRATCH")
 
 RECIPES = {
     "affine": ["flow.n_layers=4", "flow.hidden_channels=[6]"],

@@ -20,6 +20,7 @@ import re
 import shutil
 import unittest
 
+import h5py
 import numpy as np
 
 from plot_fixtures import (CORRELATOR_DEFINITION, EFFECTIVE_MASS_DEFINITION,  # noqa: E402
@@ -269,6 +270,28 @@ class EnsemblePlots(EnsembleFixture, unittest.TestCase):
         self.assertIn("rerun flowlat analyze", err)
         for fig in figs.values():
             plt.close(fig)
+
+    def test_analysis_of_another_ensemble_is_refused(self):
+        other = os.path.join(self.tmp.name, "of_hmc.json")
+        analysis = synthetic_analysis(N, (L, L))
+        analysis["file"] = self.hmc  # an existing, other ensemble
+        write_json(other, analysis)
+        with self.assertRaisesRegex(ValueError, f"{re.escape(other)} is the analysis of {re.escape(self.hmc)}, "
+                                                f"not of {re.escape(self.ens)}"):
+            quiet(plot_ensemble.ensemble_figures, self.ens, analysis_path=other)
+        out_dir = os.path.join(self.tmp.name, "refused")
+        code, err = quiet(plot_ensemble.main, [self.ens, "--analysis", other, "--out", out_dir])
+        self.assertEqual(code, 2)
+        self.assertIn("is the analysis of", err)
+        self.assertFalse(os.path.exists(out_dir) and os.listdir(out_dir))
+
+    def test_a_flow_ensemble_is_refused_as_hmc(self):
+        flow = os.path.join(self.tmp.name, "flow_as_hmc.h5")
+        shutil.copy(self.ens, flow)
+        with h5py.File(flow, "a") as f:
+            f.attrs["source"] = "flow"
+        with self.assertRaisesRegex(ValueError, f"--hmc {re.escape(flow)}: a flow ensemble, not one of flowlat hmc"):
+            quiet(plot_ensemble.ensemble_figures, self.ens, hmc_path=flow)
 
 
 if __name__ == "__main__":
