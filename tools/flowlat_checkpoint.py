@@ -24,7 +24,13 @@ before it reads it.
 As python3 -m / script: `python3 tools/flowlat_checkpoint.py FILE` prints a summary.
 """
 import io
+import os
 import sys
+
+if __name__ == "__main__":  # as a script: python3 on PATH (pyenv, a venv) may lack python3-torch
+    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+    from debian_python import use_debian_python
+    use_debian_python("torch")
 
 import torch
 

@@ -20,10 +20,22 @@ from torch's generator, not flowlat's keyed streams: the same distribution,
 not the same configurations as `flowlat sample`.
 
 Sign conventions as in the README: log q(x) = log r(z) - log |det dx/dz|.
+
+As a script: `python3 tools/flowlat_model.py MODEL` prints a summary of the
+model (lattice, layers, parameter count, precision); for a file that is no
+model (a checkpoint, an ensemble, text, missing) it says what the file is and
+exits with status 2, as argparse does without arguments.
 """
 import itertools
 import json
 import math
+import os
+import sys
+
+if __name__ == "__main__":  # as a script: python3 on PATH (pyenv, a venv) may lack python3-torch
+    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+    from debian_python import use_debian_python
+    use_debian_python("torch")
 
 import torch
 import torch.nn.functional as F
@@ -318,19 +330,38 @@ class Flow(torch.nn.Module):
         return x, log_q
 
 
+def _describe_hdf5(path):
+    """An HDF5 file: a flowlat ensemble (and its source) if its attributes say so."""
+    try:
+        import h5py
+        with h5py.File(path, "r") as file:
+            attributes = {k: v.decode() if isinstance(v, bytes) else str(v)
+                          for k, v in file.attrs.items() if k in ("format", "source")}
+    except (ImportError, OSError):
+        return "it is an HDF5 file"
+    if attributes.get("format") != "flowlat-ensemble":
+        return "it is an HDF5 file, no flowlat ensemble"
+    source = f"{attributes['source']} " if "source" in attributes else ""
+    return f"it is a flowlat {source}ensemble (HDF5; flowlat analyze and tools/plot_ensemble.py read it)"
+
+
 def describe_file(path):
     """What the file at `path` is, for a message when it is not a model file."""
     try:
         with open(path, "rb") as file:
-            head = file.read(64)
+            head = file.read(8000)
     except OSError as error:
         return f"it cannot be read ({error.strerror})"
     if head.startswith(b"flowlat-checkpoint"):
         return "it is a flowlat training checkpoint (tools/flowlat_checkpoint.py reads it)"
     if head.startswith(b"\x89HDF\r\n\x1a\n"):
-        return "it is an HDF5 file (an ensemble? flowlat analyze reads it)"
+        return _describe_hdf5(path)
+    if head.startswith(b"PK\x03\x04"):  # a model file is a zip archive that LibTorch could not read
+        return "it is a zip archive LibTorch cannot read (a damaged or truncated model file?)"
     if not head:
         return "it is empty"
+    if b"\0" not in head:  # no NUL byte in its head: text, as git decides it
+        return "it is a text file"
     return "it is no LibTorch archive"
 
 
@@ -375,7 +406,6 @@ def summary(path, flow):
 def main(argv=None):
     """`python3 tools/flowlat_model.py MODEL`: a summary of the model; exit 2 for a file that is none."""
     import argparse
-    import sys
     parser = argparse.ArgumentParser(description="Summarise a flowlat model file (model.pt, model_best.pt).")
     parser.add_argument("model", help="model file written by flowlat train")
     args = parser.parse_args(argv)

@@ -146,25 +146,60 @@ def pm(value, error):
     return f"{value:.{decimals}f} ± {error:.{decimals}f}"
 
 
+def _recorded_elsewhere(recorded, path):
+    """Whether `recorded`, the path flowlat analyze was given (relative to the directory it
+    ran in, unknown here), is surely another file than `path`: it exists and is not `path`,
+    and `path` does not end with it (else it may be `path` analysed from another directory)."""
+    if not recorded or not os.path.exists(recorded) or os.path.samefile(recorded, path):
+        return False
+    own = os.path.realpath(path)
+    tail = os.path.normpath(recorded)
+    return os.path.isabs(recorded) or not own.endswith(os.sep + tail)
+
+
+def _differing_attributes(ens, analysis):
+    """The values flowlat analyze copied from its ensemble's attributes (acceptance; ESS when
+    its origin is the attribute) that differ from this file's, when both hold as many rows."""
+    if analysis.get("n") is None or int(analysis["n"]) != ens["n"]:
+        return []  # other rows: the file grew since (a warning), or another ensemble
+    names = ["accept_rate"] + (["ess"] if analysis.get("ess_origin") == "file attribute" else [])
+    differing = []
+    for name in names:
+        theirs, own = analysis.get(name), ens["attrs"].get(name)
+        # JSON keeps a double to the last bit: any difference is another file's value.
+        if theirs is not None and own is not None and not math.isclose(float(theirs), float(own),
+                                                                        rel_tol=1e-12):
+            differing.append(f"{name} {theirs} in the analysis, {float(own)} in the file")
+    return differing
+
+
 def check_analysis(ens, analysis, analysis_path):
-    """ValueError when the analysis is of another ensemble (the file it names exists and is
-    another, or its source differs); a warning (stderr) when it is of other rows or lattice."""
+    """ValueError when the analysis is not of this ensemble: another ensemble file, source,
+    lattice, or (with as many rows) ESS or acceptance than this file records; a warning
+    (stderr) when it is of other rows (the file grew since: rerun flowlat analyze)."""
+    path = ens["path"]
+    rerun = f"run `flowlat analyze {path} --json {path}.json`"
     analysed = analysis.get("file")
-    if analysed and os.path.exists(analysed) and not os.path.samefile(analysed, ens["path"]):
-        raise ValueError(f"{analysis_path} is the analysis of {analysed}, not of {ens['path']}: "
-                         f"run `flowlat analyze {ens['path']} --json {ens['path']}.json`")
+    if _recorded_elsewhere(analysed, path):
+        raise ValueError(f"{analysis_path} is the analysis of {analysed}, not of {path}: {rerun}")
     own_source = _attr_str(ens["attrs"].get("source", ""))
     if analysis.get("source") and own_source and analysis["source"] != own_source:
-        raise ValueError(f"{analysis_path} analyses a {analysis['source']} ensemble, but {ens['path']} "
-                         f"is a {own_source} one")
+        raise ValueError(f"{analysis_path} analyses a {analysis['source']} ensemble, but {path} "
+                         f"is a {own_source} one: {rerun}")
     shape = analysis.get("lattice_shape")
-    own = ens["config_shape"]
+    own = ens["attrs"].get("lattice_shape")
+    own = tuple(int(n) for n in own) if own is not None else ens["config_shape"]
     if shape is not None and own is not None and tuple(shape) != own:
-        print(f"plot_ensemble: warning: {analysis_path}: lattice {tuple(shape)} differs from "
-              f"{ens['path']}'s {own}", file=sys.stderr)
+        # No ensemble changes its lattice: these are another ensemble's numbers.
+        raise ValueError(f"{analysis_path} analyses a lattice {tuple(shape)}, but {path} holds "
+                         f"{own}: {rerun}")
+    differing = _differing_attributes(ens, analysis)
+    if differing:
+        raise ValueError(f"{analysis_path} is not the analysis of {path} (another ensemble, or "
+                         f"this file before it changed): {'; '.join(differing)}: {rerun}")
     if analysis.get("n") is not None and int(analysis["n"]) != ens["n"]:
         print(f"plot_ensemble: warning: {analysis_path} analysed N = {analysis['n']} rows, "
-              f"{ens['path']} has {ens['n']}: rerun flowlat analyze", file=sys.stderr)
+              f"{path} has {ens['n']}: rerun flowlat analyze", file=sys.stderr)
 
 
 def flow_numbers(path, analysis_path=None):
@@ -182,6 +217,9 @@ def load_hmc(hmc_path, ens):
     source = _attr_str(h["attrs"].get("source", ""))
     if source and source != "hmc":
         raise ValueError(f"--hmc {hmc_path}: a {source} ensemble, not one of flowlat hmc")
+    if not source and np.any(h["log_w"] != 0):  # no source attribute: HMC rows have unit weights
+        raise ValueError(f"--hmc {hmc_path}: its log w are not 0 (unit weights), so it is no "
+                         "ensemble of flowlat hmc")
     if ens["config_shape"] and h["config_shape"] and h["config_shape"] != ens["config_shape"]:
         print(f"plot_ensemble: {hmc_path}: lattice {h['config_shape']} differs from "
               f"{ens['config_shape']}: no HMC overlay", file=sys.stderr)

@@ -34,7 +34,10 @@ has log w = 0 (unit weights).
       [--analysis runs/phi4_L8/ensemble.h5.json] [--hmc runs/hmc_L8/hmc.h5]
 
 Prints the paths of the PNGs written, one a line. Exits with status 2 (and one
-line on stderr) when the ensemble cannot be read or has no analysis JSON.
+line on stderr) when the ensemble cannot be read or has no analysis JSON, when
+the analysis JSON is another ensemble's (its file, source, lattice, or with as
+many rows its ESS or acceptance differ from the ensemble's) and when --hmc names
+no HMC ensemble (its source attribute, or without one non-zero log w).
 """
 import os
 import sys
@@ -329,8 +332,9 @@ def make_plots(path, out_dir, hmc_path=None, analysis_path=None, seed=0, bins=60
 EPILOG = """\
 The numbers come from the analysis JSON of `flowlat analyze ENSEMBLE --json
 ENSEMBLE.json` (default: ENSEMBLE.json beside the ensemble; without one the
-script stops with status 2). For --hmc FILE the HMC numbers come from FILE.json;
-without it the HMC histogram is drawn without them.
+script stops with status 2, as it does for another ensemble's analysis). For
+--hmc FILE (an ensemble of flowlat hmc, else status 2) the HMC numbers come from
+FILE.json; without it the HMC histogram is drawn without them.
 
 writes: configs.png, action_vs_logq.png, logw_hist.png, magnetisation.png,
 correlator.png, m_eff.png (those the file and the analysis allow)."""

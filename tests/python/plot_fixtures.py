@@ -16,7 +16,6 @@ import json
 import os
 import subprocess
 import sys
-import tempfile
 
 import h5py
 import numpy as np
@@ -25,7 +24,7 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
-from project_paths import ROOT, TOOLS  # noqa: E402
+from project_paths import ROOT, TOOLS, scratch_dir  # noqa: E402
 sys.path.insert(0, TOOLS)
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
@@ -38,6 +37,7 @@ CORRELATOR_DEFINITION = ("C(t) = (1/V) sum_{x,y: y_0 - x_0 = t} <phi(x) phi(y)>,
 EFFECTIVE_MASS_DEFINITION = ("m_eff(t) = arccosh[(C(t-1) + C(t+1)) / (2 C(t))], null where the "
                              "argument < 1")
 BATCH_SIZE, EVAL_SIZE, ENSEMBLE_ESS, ENSEMBLE_N = 64, 256, 0.8312, 1000
+ACCEPT_RATE = 0.88  # the ensembles' accept_rate attribute, copied into their analyses
 
 
 def phi4_action(phi, m2=M2, lam=LAM):
@@ -49,8 +49,10 @@ def phi4_action(phi, m2=M2, lam=LAM):
     return dens.sum(axis=axes)
 
 
-def write_ensemble(path, phi, log_q, log_p, *, store_configs=True, extra_rows=EXTRA_ROWS):
-    """flowlat's format, with extra_rows of garbage past n_written (readers must slice)."""
+def write_ensemble(path, phi, log_q, log_p, *, store_configs=True, extra_rows=EXTRA_ROWS,
+                   source="flow"):
+    """flowlat's format, with extra_rows of garbage past n_written (readers must slice); the
+    attributes that synthetic_analysis copies (ess of a flow file, accept_rate) agree with it."""
     n = len(log_q)
     pad = lambda a, v: np.concatenate([a, np.full((extra_rows,) + a.shape[1:], v, a.dtype)])  # noqa: E731
     with h5py.File(path, "w") as f:
@@ -62,9 +64,12 @@ def write_ensemble(path, phi, log_q, log_p, *, store_configs=True, extra_rows=EX
         f["mcmc/state"] = pad(np.arange(n, dtype=np.int64), 0)
         f["mcmc/accepted"] = pad(np.ones(n, dtype=np.uint8), 0)
         f.attrs["format"] = "flowlat-ensemble"
+        f.attrs["source"] = source
+        f.attrs["lattice_shape"] = np.array(phi.shape[1:], dtype=np.int64)
         f.attrs["n_written"] = np.int64(n)
-        f.attrs["ess"] = 0.5
-        f.attrs["accept_rate"] = 0.5
+        if source == "flow":  # flowlat hmc writes no ess attribute (analyze computes it)
+            f.attrs["ess"] = ENSEMBLE_ESS
+        f.attrs["accept_rate"] = ACCEPT_RATE
 
 
 def _scalar(label, value, error, chain_factor, has_chain=True):
@@ -110,7 +115,7 @@ def synthetic_analysis(n, shape, source="flow", scale=1.0, with_correlator=True)
                                     [0.004 + 0.001 * x for x in t], 0.9)
         obs["effective_mass"] = _series(EFFECTIVE_MASS_DEFINITION, range(1, T - 1), meff,
                                         meff_err, 0.9)
-    return {"accept_rate": 0.88, "ess": ENSEMBLE_ESS if flow else 1.0,
+    return {"accept_rate": ACCEPT_RATE, "ess": ENSEMBLE_ESS if flow else 1.0,
             "ess_origin": "file attribute" if flow else "computed", "n": n, "n_blocks": 16,
             "n_chains": 1, "notes": [], "source": source, "volume": int(np.prod(shape)),
             "lattice_shape": list(shape), "observables": obs}
@@ -190,13 +195,6 @@ def entry_t(analysis, key="effective_mass"):
     return analysis["observables"][key]["t"]
 
 
-def scratch_dir():
-    scratch = os.environ.get("FLOWLAT_TEST_SCRATCH")  # the build tree, under ctest
-    if scratch:
-        os.makedirs(scratch, exist_ok=True)
-    return tempfile.TemporaryDirectory(dir=scratch)
-
-
 CONFIG_YAML = f"""\
 lattice:
   shape: [{L}, {L}]
@@ -252,7 +250,7 @@ class EnsembleFixture:
         write_json(cls.noconf + ".json", synthetic_analysis(N, (L, L), with_correlator=False))
         cls.hmc = os.path.join(d, "hmc.h5")
         cls.hmc_phi = (0.5 * rng.standard_normal((N, L, L))).astype(np.float32).astype(np.float64)
-        write_ensemble(cls.hmc, cls.hmc_phi, np.zeros(N), np.zeros(N))
+        write_ensemble(cls.hmc, cls.hmc_phi, np.zeros(N), np.zeros(N), source="hmc")
         cls.hmc_analysis = synthetic_analysis(N, (L, L), source="hmc", scale=0.8)
         write_json(cls.hmc + ".json", cls.hmc_analysis)
 

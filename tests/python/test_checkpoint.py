@@ -5,7 +5,8 @@ The binary trains a small float64 model with held-out evaluation (so the
 checkpoint carries a best model); Python's reading of checkpoint.ckpt must
 give the step, the configuration, the history as history.csv has it and the
 parameters of model.pt exactly; a damaged or truncated copy must be refused
-with the reason, naming the file.
+with the reason, naming the file. As a script it summarises the checkpoint,
+also when a python3 without torch runs it.
 
 Run as `python3 tests/python/test_checkpoint.py`; FLOWLAT_BINARY names the
 executable (default build/flowlat).
@@ -23,12 +24,11 @@ import csv
 import math
 import shutil
 import subprocess
-import tempfile
 import unittest
 
 import torch
 
-from project_paths import FLOWLAT, ROOT, SCRATCH  # noqa: E402
+from project_paths import FLOWLAT, INPUT, ROUNDING, TOOLS, python_without, scratch_dir  # noqa: E402
 import flowlat_checkpoint  # noqa: E402
 
 STEPS = 12
@@ -37,9 +37,7 @@ STEPS = 12
 class CheckpointInPython(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
-        if SCRATCH:
-            os.makedirs(SCRATCH, exist_ok=True)
-        cls.tmp = tempfile.TemporaryDirectory(dir=SCRATCH)
+        cls.tmp = scratch_dir()
         cls.run_dir = os.path.join(cls.tmp.name, "run")
         sets = []
         for o in ["lattice.shape=[4,4]", f"train.steps={STEPS}", "train.batch_size=16", "train.lr=0.01",
@@ -47,7 +45,7 @@ class CheckpointInPython(unittest.TestCase):
                   "flow.n_layers=2", "flow.hidden_channels=[4]", "flow.fourier_layer=diagonal",
                   "run.precision=float64", "run.device=cpu", f"run.output_dir={cls.run_dir}"]:
             sets += ["--set", o]
-        subprocess.run([FLOWLAT, "train", os.path.join(ROOT, "input", "phi4_L8.yaml"), *sets], check=True,
+        subprocess.run([FLOWLAT, "train", INPUT, *sets], check=True,
                        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
         cls.path = os.path.join(cls.run_dir, "checkpoint.ckpt")
         cls.ckpt = flowlat_checkpoint.load(cls.path)
@@ -78,7 +76,7 @@ class CheckpointInPython(unittest.TestCase):
                     self.assertTrue(math.isnan(value), (i, name))
                 else:
                     # history.csv prints seconds with 6 digits, the rest to the last digit
-                    relative = 1e-5 if name == "seconds" else 1e-12
+                    relative = 1e-5 if name == "seconds" else ROUNDING
                     self.assertAlmostEqual(value, float(row[name]), delta=relative * abs(value), msg=(i, name))
 
     def test_model_parameters_equal_model_pt(self):
@@ -109,6 +107,15 @@ class CheckpointInPython(unittest.TestCase):
         shutil.copy(os.path.join(self.run_dir, "model.pt"), damaged)
         with self.assertRaisesRegex(ValueError, "damaged.ckpt: not a flowlat checkpoint"):
             flowlat_checkpoint.load(damaged)
+
+    def test_script_summary_with_a_python3_without_torch(self):
+        python = python_without("torch")
+        if python is None:
+            self.skipTest("no python3 without torch on PATH")
+        done = subprocess.run([python, os.path.join(TOOLS, "flowlat_checkpoint.py"), self.path],
+                              capture_output=True, text=True)
+        self.assertEqual(done.returncode, 0, done.stderr)  # it re-executes under Debian's python3
+        self.assertIn(f"{self.path}: step {STEPS}, 1 rank(s)", done.stdout)
 
 
 if __name__ == "__main__":

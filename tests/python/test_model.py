@@ -25,13 +25,12 @@ import ast
 import json
 import re
 import subprocess
-import tempfile
 import unittest
 
 import h5py
 import torch
 
-from project_paths import FLOWLAT, ROOT, SCRATCH  # noqa: E402
+from project_paths import FLOWLAT, INPUT, ROOT, TOOLS, scratch_dir  # noqa: E402
 import flowlat_model  # noqa: E402
 
 README = os.path.join(ROOT, "README.md")
@@ -85,7 +84,7 @@ def run_as_a_reader(code):
     namespace, sampled = {"__name__": "readme_example"}, None
     saved_cwd, saved_path = os.getcwd(), list(sys.path)
     saved_module = sys.modules.pop("flowlat_model", None)
-    sys.path[:] = [p for p in sys.path if os.path.abspath(p) != os.path.join(ROOT, "tools")]
+    sys.path[:] = [p for p in sys.path if os.path.abspath(p) != TOOLS]
     try:
         os.chdir(ROOT)
         for statement in ast.parse(code).body:
@@ -107,9 +106,7 @@ def flowlat(*arguments):
 class PythonModelMatchesCpp(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
-        if SCRATCH:
-            os.makedirs(SCRATCH, exist_ok=True)
-        cls.tmp = tempfile.TemporaryDirectory(dir=SCRATCH)
+        cls.tmp = scratch_dir()
         cls.runs = {}
         for name, overrides in RECIPES.items():
             out = os.path.join(cls.tmp.name, name)
@@ -122,8 +119,8 @@ class PythonModelMatchesCpp(unittest.TestCase):
             sets = []
             for o in keys.values():
                 sets += ["--set", o]
-            flowlat("train", os.path.join(ROOT, "input", "phi4_L8.yaml"), *sets)
-            flowlat("sample", os.path.join(ROOT, "input", "phi4_L8.yaml"), *sets)
+            flowlat("train", INPUT, *sets)
+            flowlat("sample", INPUT, *sets)
             cls.runs[name] = out
 
     @classmethod
@@ -174,7 +171,7 @@ class PythonModelMatchesCpp(unittest.TestCase):
         torch.manual_seed(11)
         namespace, sampled, example_module = run_as_a_reader(code)
         self.assertEqual(os.path.realpath(example_module.__file__),
-                         os.path.realpath(os.path.join(ROOT, "tools", "flowlat_model.py")))
+                         os.path.realpath(os.path.join(TOOLS, "flowlat_model.py")))
         self.assertIsNotNone(sampled, "the example does not call flow.sample")
         x, log_q = sampled
         self.assertEqual(list(x.shape), [1024, 4, 4])

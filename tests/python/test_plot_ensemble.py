@@ -27,6 +27,7 @@ from plot_fixtures import (CORRELATOR_DEFINITION, EFFECTIVE_MASS_DEFINITION,  # 
                            ENSEMBLE_ESS, L, N, EnsembleFixture, bar_histogram, entry_t,
                            errorbar_data, flat, legend_box, plt, quiet, step_histogram,
                            synthetic_analysis, titles, touching, write_json)
+from project_paths import ROUNDING  # noqa: E402
 import flowlat_results  # noqa: E402
 import plot_ensemble  # noqa: E402
 
@@ -50,7 +51,7 @@ class EnsemblePlots(EnsembleFixture, unittest.TestCase):
                                  (hmc, self.obs("correlator", "chain", self.hmc_analysis))):
             x, y, lower, upper = errorbar_data(container)
             np.testing.assert_allclose(np.round(x), np.arange(L))
-            np.testing.assert_allclose(y, entry["value"], rtol=1e-12)
+            np.testing.assert_allclose(y, entry["value"], rtol=ROUNDING)
             np.testing.assert_allclose(upper, entry["error"], rtol=1e-9)
             np.testing.assert_allclose(lower, entry["error"], rtol=1e-9)
         title = flat(ax.get_title())
@@ -110,7 +111,7 @@ class EnsemblePlots(EnsembleFixture, unittest.TestCase):
         M_flow, M_hmc = self.phi.sum(axis=(1, 2)), self.hmc_phi.sum(axis=(1, 2))
         for polygon, M in zip(steps, (M_flow, M_hmc)):
             left, heights = step_histogram(polygon, len(edges) - 1)
-            np.testing.assert_allclose(left, edges[:-1], rtol=1e-12, atol=1e-12)
+            np.testing.assert_allclose(left, edges[:-1], rtol=ROUNDING, atol=ROUNDING)
             expected, _ = np.histogram(M, bins=edges, density=True)
             np.testing.assert_allclose(heights, expected, rtol=1e-9, err_msg=polygon.get_label())
         # One binning covers both ensembles, so the three histograms compare bin by bin.
@@ -127,7 +128,7 @@ class EnsemblePlots(EnsembleFixture, unittest.TestCase):
         lw = -self.S - self.log_q
         edges, heights = bar_histogram(ax)
         expected, expected_edges = np.histogram(lw - lw.max(), bins=60)
-        np.testing.assert_allclose(edges, expected_edges, rtol=1e-12, atol=1e-12)
+        np.testing.assert_allclose(edges, expected_edges, rtol=ROUNDING, atol=ROUNDING)
         np.testing.assert_array_equal(heights, expected)
         self.assertEqual(ax.get_yscale(), "log")
         self.assertIn(r"\log w = \log p - \log q", ax.get_xlabel())
@@ -147,7 +148,7 @@ class EnsemblePlots(EnsembleFixture, unittest.TestCase):
         b, b_err = np.mean(S) - np.mean(nlq), np.std(S - nlq, ddof=1) / np.sqrt(N)
         (fit,) = ax.get_lines()
         np.testing.assert_allclose(np.asarray(fit.get_ydata()) - np.asarray(fit.get_xdata()), b,
-                                   rtol=1e-12)
+                                   rtol=ROUNDING)
         self.assertEqual(fit.get_label(), f"slope-1 fit, b = {flowlat_results.pm(b, b_err)}")
         self.assertIn(f"$-b$ = {flowlat_results.pm(-b, b_err)}", titles(ax))
         self.assertEqual(ax.get_xlabel(), r"$-\log q(\phi)$")

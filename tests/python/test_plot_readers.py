@@ -20,6 +20,7 @@ import unittest
 import numpy as np
 
 from plot_fixtures import L, N, EnsembleFixture  # noqa: E402
+from project_paths import ROUNDING  # noqa: E402
 import flowlat_results  # noqa: E402
 
 
@@ -39,10 +40,10 @@ class EnsembleReaders(EnsembleFixture, unittest.TestCase):
     def test_reader_slices_n_written(self):
         ens = flowlat_results.load_ensemble(self.ens)
         self.assertEqual(ens["n"], N)
-        np.testing.assert_allclose(ens["log_p"], -self.S, rtol=1e-12)
-        np.testing.assert_allclose(ens["log_w"], -self.S - self.log_q, rtol=1e-12)
+        np.testing.assert_allclose(ens["log_p"], -self.S, rtol=ROUNDING)
+        np.testing.assert_allclose(ens["log_w"], -self.S - self.log_q, rtol=ROUNDING)
         M, P = flowlat_results.config_observables(self.ens, ens["n"])
-        np.testing.assert_allclose(M, self.phi.sum(axis=(1, 2)), rtol=1e-12, atol=1e-12)
+        np.testing.assert_allclose(M, self.phi.sum(axis=(1, 2)), rtol=ROUNDING, atol=ROUNDING)
         self.assertEqual(P.shape, (N, L))
 
     def test_slope1_offset(self):
