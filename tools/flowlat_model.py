@@ -206,11 +206,39 @@ class FourierLayer(torch.nn.Module):
         return y, (sign * a.to(torch.float64).sum()).expand(x.shape[0])
 
 
+class SineFeatures(torch.autograd.Function):
+    """sin(omega_f phi) [B, F, ...] and sum_f slope_f cos(omega_f phi) [B, ...] with a backward pass
+    from the saved sines and cosines (SineFeatures.cpp): no recomputation of either."""
+
+    @staticmethod
+    def forward(ctx, phi, omega, slope):
+        view = [1, -1] + [1] * (phi.dim() - 1)
+        phase = phi.unsqueeze(1) * omega.view(view)
+        sines, cosines = torch.sin(phase), torch.cos(phase)
+        ctx.save_for_backward(phi, omega, slope, sines, cosines)
+        return sines, (cosines * slope.view(view)).sum(1)
+
+    @staticmethod
+    def backward(ctx, grad_sines, grad_sum):
+        phi, omega, slope, sines, cosines = ctx.saved_tensors
+        view = [1, -1] + [1] * (phi.dim() - 1)
+        reduce = [0] + list(range(2, phi.dim() + 1))
+        by_cos = grad_sines * cosines if grad_sines is not None else torch.zeros_like(cosines)
+        by_sin = grad_sum.unsqueeze(1) * sines if grad_sum is not None else torch.zeros_like(sines)
+        per_feature = phi.unsqueeze(1)
+        grad_phi = (by_cos * omega.view(view)).sum(1) - (by_sin * (slope * omega).view(view)).sum(1)
+        grad_omega = (by_cos * per_feature).sum(reduce) - slope * (by_sin * per_feature).sum(reduce)
+        grad_slope = ((grad_sum.unsqueeze(1) * cosines).sum(reduce) if grad_sum is not None
+                      else torch.zeros_like(slope))
+        return grad_phi, grad_omega, grad_slope
+
+
 class OdeLayer(torch.nn.Module):
     """The continuous layer with a global symmetric kernel (OdeLayer.hpp): d phi/dt = sum_c K_c * g_c(phi),
     g = A [phi, sin(omega phi)] / (F + 1), the kernel constant on each of P pieces of t in [0, 1], each
     integrated with `substeps` RK4 steps; log |det| = the integral of div v, v damped where stiff
-    (by a factor that depends on the parameters only)."""
+    (by a factor that depends on the parameters only). As in OdeLayer.cpp the channels are contracted
+    on the kernels' spectra: v = sum_f (sum_c A_cf K_c) * feature_f."""
 
     MAX_STEP_TIMES_LIPSCHITZ = 0.5  # OdeLayerImpl::kMaxStepTimesLipschitz
 
@@ -223,17 +251,16 @@ class OdeLayer(torch.nn.Module):
     def velocity(self, phi, piece):
         kernel = self.kernel[piece]  # [orbits, C]
         d = len(self.shape)
+        dims = list(range(1, d + 1))
         full = kernel[self.orbit_index].transpose(0, 1).reshape([-1] + self.shape)
-        kernel_hat = torch.fft.rfftn(full, dim=list(range(1, d + 1))).real
-        view = [1, -1] + [1] * d
-        phase = phi.unsqueeze(1) * self.omega.view(view)
-        features = torch.cat([phi.unsqueeze(1), torch.sin(phase)], 1)
-        mixed = torch.einsum("cf,bf...->bc...", self.mixing, features)
-        product = (torch.fft.rfftn(mixed, dim=list(range(2, d + 2))) * kernel_hat.unsqueeze(0)).sum(1)
-        v = torch.fft.irfftn(product, s=self.shape, dim=list(range(1, d + 1)))
+        kernel_hat = torch.fft.rfftn(full, dim=dims).real  # [C, spectrum]
+        feature_kernel = (self.mixing.t() @ kernel_hat.flatten(1)).view([-1] + list(kernel_hat.shape[1:]))
         a = kernel[0] @ self.mixing
-        per_site = (torch.cos(phase) * (a[1:] * self.omega).view(view)).sum(1)
-        divergence = per_site.to(torch.float64).flatten(1).sum(1) + a[0].to(torch.float64) * math.prod(self.shape)
+        sines, slope_sum = SineFeatures.apply(phi, self.omega, a[1:] * self.omega)
+        product = (torch.fft.rfftn(phi, dim=dims) * feature_kernel[0]
+                   + (torch.fft.rfftn(sines, dim=[k + 1 for k in dims]) * feature_kernel[1:]).sum(1))
+        v = torch.fft.irfftn(product, s=self.shape, dim=dims)
+        divergence = slope_sum.to(torch.float64).flatten(1).sum(1) + a[0].to(torch.float64) * math.prod(self.shape)
         slopes = torch.cat([torch.ones(1, dtype=self.omega.dtype), self.omega.abs()])
         bound = (kernel_hat.abs().flatten(1).amax(1) * (self.mixing.abs() * slopes).sum(1)).sum()
         damping = 1.0 / torch.clamp(bound / (self.kernel.shape[0] * self.MAX_STEP_TIMES_LIPSCHITZ), min=1.0)

@@ -2,6 +2,9 @@
 
 #include <cmath>
 #include <map>
+#include <vector>
+
+#include "flow/SineFeatures.hpp"
 
 namespace flowlat {
 
@@ -25,26 +28,28 @@ torch::Tensor OdeLayerImpl::kernel_spectrum(const torch::Tensor& kernel_at_t) co
 }
 
 std::pair<torch::Tensor, torch::Tensor> OdeLayerImpl::velocity(const torch::Tensor& phi, int64_t piece) const {
-  const int64_t d = lattice_.dim();
   const torch::Tensor kernel_at_t = kernel_[piece];                // [orbits, C]
   const torch::Tensor kernel_hat = kernel_spectrum(kernel_at_t);  // [C, spectrum]
   const torch::Tensor mixing = mixing_ / static_cast<double>(size_.frequencies + 1);
-  // Features [B, 1 + F, L1, ..., Ld]: phi and sin(omega_f phi).
-  std::vector<int64_t> per_feature(static_cast<size_t>(d + 2), 1);
-  per_feature[1] = size_.frequencies;
-  const torch::Tensor phase = phi.unsqueeze(1) * frequencies_.view(per_feature);
-  const torch::Tensor features = torch::cat({phi.unsqueeze(1), torch::sin(phase)}, 1);
-  const torch::Tensor mixed = torch::einsum("cf,bf...->bc...", {mixing, features});  // [B, C, L...]
-  std::vector<int64_t> channel_dims;
-  for (int64_t k = 2; k < d + 2; ++k) channel_dims.push_back(k);
-  const torch::Tensor spectrum = torch::fft::rfftn(mixed, c10::nullopt, channel_dims);
-  const torch::Tensor product = (spectrum * kernel_hat.unsqueeze(0)).sum(1);
-  const torch::Tensor v = torch::fft::irfftn(product, lattice_.shape(), spatial_dims_);
+  // v = sum_c K_c * (sum_f A_cf feature_f) = sum_f (sum_c A_cf K_c) * feature_f: the
+  // channels are contracted on the kernels' spectra (parameters only), so the batch
+  // is transformed feature by feature and never mixed in real space.
+  std::vector<int64_t> spectrum_shape{size_.frequencies + 1};
+  spectrum_shape.insert(spectrum_shape.end(), kernel_hat.sizes().begin() + 1, kernel_hat.sizes().end());
+  const torch::Tensor feature_kernel =
+      torch::matmul(mixing.t(), kernel_hat.flatten(1)).view(spectrum_shape);  // [1 + F, spectrum]
   // div v = sum_x sum_f a_f d/dphi feature_f(phi(x)), a = K(0, t) A.
   const torch::Tensor a = torch::matmul(kernel_at_t[0], mixing);  // [1 + F]
-  const torch::Tensor slope = (a.narrow(0, 1, size_.frequencies) * frequencies_).view(per_feature);
-  const torch::Tensor per_site = (torch::cos(phase) * slope).sum(1);
-  const torch::Tensor divergence = per_site.to(torch::kFloat64).flatten(1).sum(1) +
+  const auto [sines, slope_sum] =
+      sine_features(phi, frequencies_, a.narrow(0, 1, size_.frequencies) * frequencies_);
+  std::vector<int64_t> feature_dims;
+  for (int64_t k = 2; k < lattice_.dim() + 2; ++k) feature_dims.push_back(k);
+  const torch::Tensor product =
+      torch::fft::rfftn(phi, c10::nullopt, spatial_dims_) * feature_kernel[0] +
+      (torch::fft::rfftn(sines, c10::nullopt, feature_dims) * feature_kernel.narrow(0, 1, size_.frequencies))
+          .sum(1);
+  const torch::Tensor v = torch::fft::irfftn(product, lattice_.shape(), spatial_dims_);
+  const torch::Tensor divergence = slope_sum.to(torch::kFloat64).flatten(1).sum(1) +
                                    a[0].to(torch::kFloat64) * static_cast<double>(lattice_.volume());
   const torch::Tensor damping = stiffness_damping(kernel_hat, mixing);
   return {v * damping, divergence * damping.to(torch::kFloat64)};
