@@ -456,8 +456,16 @@ EnsembleAnalysis analyze_ensemble(const std::string& path, const EnsembleAnalysi
   }
 
   const int action_column = static_cast<int>(columns.size()) - 1;
-  const std::vector<Derived> scalars =
+  std::vector<Derived> scalars =
       scalar_definitions(obs ? &*obs : nullptr, action_column, static_cast<double>(reader.volume()));
+  if (options.path_velocity) {
+    if (!obs) throw ConfigError(path + ": the path derivative <dS/dt> needs the configurations (/configs)");
+    const Phi4Couplings velocity = *options.path_velocity;
+    scalars.push_back({"path_derivative", "<dS/dt> = dm2/dt <sum phi^2> + dlambda/dt <sum phi^4>",
+                       {obs->phi2_column(), obs->phi4_column()}, [velocity](const std::vector<double>& m) {
+                         return velocity.m2 * m[0] + velocity.lambda * m[1];
+                       }});
+  }
   std::vector<Derived> defs = scalars;
   if (obs) {
     for (auto&& group : {correlator_definitions(*obs), effective_mass_definitions(*obs)}) {

@@ -46,6 +46,7 @@ void register_commands(CLI::App& app, CommandRegistry& registry) {
   register_sample(app, registry);
   register_analyze(app, registry);
   register_hmc(app, registry);
+  register_ti(app, registry);
   register_run(app, registry);
   register_keys(app, registry);
 }

@@ -51,6 +51,7 @@ void register_train(CLI::App& app, CommandRegistry& registry);
 void register_sample(CLI::App& app, CommandRegistry& registry);
 void register_analyze(CLI::App& app, CommandRegistry& registry);
 void register_hmc(CLI::App& app, CommandRegistry& registry);
+void register_ti(CLI::App& app, CommandRegistry& registry);
 void register_run(CLI::App& app, CommandRegistry& registry);
 void register_keys(CLI::App& app, CommandRegistry& registry);
 

@@ -9,7 +9,7 @@ void register_keys(CLI::App& app, CommandRegistry& registry) {
   auto section = std::make_shared<std::string>();
   auto markdown = std::make_shared<bool>(false);
   CLI::App* command = app.add_subcommand("keys", "list every configuration key: type, default, allowed values");
-  command->add_option("section", *section, "only this section (lattice, action, flow, train, run, sample, hmc)")
+  command->add_option("section", *section, "only this section (lattice, action, flow, train, run, sample, hmc, ti)")
       ->check(CLI::IsMember(config_sections()));
   command->add_flag("--markdown", *markdown, "as the Markdown table of the README");
   registry.add(command, [section, markdown](const Communicator& comm) {

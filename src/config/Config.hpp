@@ -94,6 +94,9 @@ struct SampleConfig {
 struct HmcConfig {
 #include "config/keys/hmc.def"
 };
+struct TiConfig {
+#include "config/keys/ti.def"
+};
 #undef FLOWLAT_KEY
 
 struct Config {
@@ -105,6 +108,7 @@ struct Config {
   RunConfig run;
   SampleConfig sample;
   HmcConfig hmc;
+  TiConfig ti;
 
   // Canonical YAML of every key, defaults included, in table order. Local.
   std::string resolved_yaml() const;

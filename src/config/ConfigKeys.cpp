@@ -20,6 +20,7 @@ const std::vector<KeyBinding>& key_bindings() {
 #include "config/keys/run.def"
 #include "config/keys/sample.def"
 #include "config/keys/hmc.def"
+#include "config/keys/ti.def"
   };
 #undef FLOWLAT_KEY
   return bindings;

@@ -23,7 +23,7 @@ struct KeyInfo {
 };
 
 // Every key, sections in order (lattice, action, flow, train, run, sample,
-// hmc), keys in table order. Local.
+// hmc, ti), keys in table order. Local.
 const std::vector<KeyInfo>& config_keys();
 // The section names in order. Local.
 const std::vector<std::string>& config_sections();

@@ -147,6 +147,14 @@ KeyCheck<int64_t> tuning_budget() {
           }};
 }
 
+KeyCheck<int64_t> even_node_count() {
+  return {"even, >= 2", [](const int64_t& nodes, const Config&) {
+            if (nodes >= 2 && nodes % 2 == 0) return std::string();
+            return "must be even and >= 2 (the quadrature error is estimated from nodes/2 more) (got " +
+                   std::to_string(nodes) + ")";
+          }};
+}
+
 KeyCheck<int64_t> warmup_budget() {
   return {">= 0, < train.steps", [](const int64_t& steps, const Config& config) {
             if (steps < 0) return "must be >= 0 (got " + std::to_string(steps) + ")";

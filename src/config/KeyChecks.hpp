@@ -67,6 +67,7 @@ KeyCheck<double> mass_squared();                   // finite; > 0 when lambda = 
 KeyCheck<double> quartic_coupling();               // finite, >= 0
 KeyCheck<int64_t> coupling_layers();               // >= 0, >= 1 without a Fourier or ODE layer
 KeyCheck<int64_t> tuning_budget();                 // >= 80, <= hmc.n_thermalization when tuning
+KeyCheck<int64_t> even_node_count();               // even, >= 2 (ti.nodes/2 estimate the quadrature error)
 KeyCheck<int64_t> warmup_budget();                 // >= 0, < train.steps
 KeyCheck<double> final_rate();                     // >= 0, <= train.lr with the cosine schedule
 KeyCheck<std::vector<CouplingKind>> layer_kinds(); // 1 to flow.n_layers entries

@@ -183,6 +183,7 @@ std::unique_ptr<EnsembleWriter> open_file(const Config& config, const HmcOptions
 // Thermalisation (with the tuning when asked) of a new run; stores the
 // chains' fields and what the tuning chose. Collective.
 void thermalize(const Config& config, HmcSampler& sampler, EnsembleWriter& writer, const Communicator& comm) {
+  const auto start = Clock::now();
   const HmcConfig& hmc = config.hmc;
   if (hmc.tune == HmcTuning::Auto) {
     const HmcTuningResult tuned = tune_hmc(sampler, hmc, comm);
@@ -204,6 +205,8 @@ void thermalize(const Config& config, HmcSampler& sampler, EnsembleWriter& write
   writer.set_attribute("thermalization_accept_rate", acceptance);
   writer.set_attribute("hmc_step_size", sampler.parameters().step_size);
   writer.set_attribute("hmc_n_md_steps", sampler.parameters().n_steps);
+  // Part of the cost of the run (flowlat ti counts it), beside seconds_per_row.
+  writer.set_attribute("thermalization_seconds", comm.max(seconds_since(start)));
 }
 
 // Everything a resumed job needs after the round that ends at `kept` kept

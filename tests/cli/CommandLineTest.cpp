@@ -38,7 +38,7 @@ TEST(CommandLine, VersionNamesTheBuildAndItsLibraries) {
 TEST(CommandLine, UnknownCommandIsNamedWithTheKnownOnes) {
   const CommandResult result = run_flowlat("trian input.yaml");
   EXPECT_EQ(result.exit_code, 2) << result.output;
-  EXPECT_NE(result.output.find("unknown command 'trian' (commands: train, sample, analyze, hmc, run, keys"),
+  EXPECT_NE(result.output.find("unknown command 'trian' (commands: train, sample, analyze, hmc, ti, run, keys"),
             std::string::npos)
       << result.output;
 }

@@ -17,6 +17,7 @@
 #include <cstdio>
 #include <vector>
 
+#include "analysis/FreeFieldLogZ.hpp"
 #include "physics/PhysicsTestSupport.hpp"
 
 namespace flowlat {
@@ -24,29 +25,13 @@ namespace {
 
 constexpr double kPi = 3.14159265358979323846;
 
-double exact_free_log_z(const std::vector<int64_t>& shape, double m2) {
-  int64_t volume = 1;
-  for (int64_t extent : shape) volume *= extent;
-  double sum_log = 0.0;
-  for (int64_t site = 0; site < volume; ++site) {
-    double phat2 = m2;
-    int64_t rest = site;
-    for (int64_t extent : shape) {
-      const int64_t n = rest % extent;
-      rest /= extent;
-      phat2 += 2.0 - 2.0 * std::cos(2.0 * kPi * static_cast<double>(n) / static_cast<double>(extent));
-    }
-    sum_log += std::log(phat2);
-  }
-  return 0.5 * static_cast<double>(volume) * std::log(kPi) - 0.5 * sum_log;
-}
-
 TEST(ExactFreeField, ClosedFormLogZ) {
+  // analysis/FreeFieldLogZ, the reference of every free-field test and of flowlat ti.
   // 1 site per axis of extent 2 in 1D: phat^2 in {0, 4}; by hand:
   // log Z = log(pi) - (log(m2) + log(4 + m2)) / 2.
-  EXPECT_NEAR(exact_free_log_z({2}, 0.7), std::log(kPi) - 0.5 * (std::log(0.7) + std::log(4.7)), 1e-14);
+  EXPECT_NEAR(free_field_log_z({2}, 0.7), std::log(kPi) - 0.5 * (std::log(0.7) + std::log(4.7)), 1e-14);
   // The dense determinant of 2A on 4x4, m2 = 1 (numpy slogdet): -2.858131814622059.
-  EXPECT_NEAR(exact_free_log_z({4, 4}, 1.0), -2.858131814622059, 1e-12);
+  EXPECT_NEAR(free_field_log_z({4, 4}, 1.0), -2.858131814622059, 1e-12);
 }
 
 void expect_within(const testing::ValueError& e, double exact, double max_error, const char* what) {
@@ -88,7 +73,7 @@ TEST(ExactFreeField, TrainedFlowReproducesLogZChi2AndAction) {
   std::printf("[ info     ] ESS %.3f over N = %lld\n", ess, analysis.at("n").get<long long>());
   EXPECT_GT(ess, 0.3);  // a trained flow; an untrained one has ESS ~ 0.01 here
 
-  const double log_z = exact_free_log_z({4, 4}, m2);
+  const double log_z = free_field_log_z({4, 4}, m2);
   // Bounds ~3x what a run gives (chi2 +- 0.011, log Z +- 0.006, <S>/V +- 0.0023):
   // tight enough that agreement within 3 sigma is a real check.
   expect_within(testing::estimate(analysis, "log_z", "reweighted"), log_z, 0.02, "log Z (reweighted)");
@@ -129,7 +114,7 @@ TEST(ExactFreeField, TrainedFourierLayerBecomesExact) {
       "float64", "{n_configs: 16384, batch_size: 4096, seed: 6}");
   const nlohmann::json analysis = trained_to_exactness(dir, config, "Fourier layer");
   if (analysis.is_null()) return;
-  expect_within(testing::estimate(analysis, "log_z", "reweighted"), exact_free_log_z({8, 8}, m2), 0.002,
+  expect_within(testing::estimate(analysis, "log_z", "reweighted"), free_field_log_z({8, 8}, m2), 0.002,
                 "log Z (Fourier layer)");
   expect_within(testing::estimate(analysis, "chi2", "reweighted"), 1.0 / (2.0 * m2), 0.05, "chi2 (Fourier layer)");
 }
@@ -153,7 +138,7 @@ TEST(ExactFreeField, ContinuousFlowBecomesExact) {
         "float64", "{n_configs: 16384, batch_size: 4096, seed: 6}");
     const nlohmann::json analysis = trained_to_exactness(dir, config, "continuous flow, lattice " + text);
     if (analysis.is_null()) return;
-    expect_within(testing::estimate(analysis, "log_z", "reweighted"), exact_free_log_z(shape, m2), 0.002,
+    expect_within(testing::estimate(analysis, "log_z", "reweighted"), free_field_log_z(shape, m2), 0.002,
                   "log Z (continuous flow)");
   }
 }

@@ -2,7 +2,8 @@
 // pipeline (train -> sample -> analyze, chained with afterok) completes; a
 // training job sent SIGUSR1 mid-run checkpoints, requeues itself and ends
 // with the same parameters as an uninterrupted run; the critical-line study
-// runs as arrays over L with its dependencies and writes its table.
+// runs as arrays over L with its dependencies and writes its table; a
+// thermodynamic integration runs as an array over nodes and is combined.
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
@@ -149,6 +150,41 @@ TEST_F(Jobscripts, CriticalLineStudyRunsAsArraysWithDependencies) {
   EXPECT_NE(table.find("\n4,6,"), std::string::npos) << table;
   EXPECT_NE(table.find("\n6,6,"), std::string::npos) << table;
   EXPECT_TRUE(fs::exists(dir + "/study/cost.png"));
+}
+
+TEST_F(Jobscripts, ThermodynamicIntegrationRunsAsAnArrayAndCombines) {
+  const std::string dir = scratch_directory("slurm_ti");
+  write_text(dir + "/free.yaml", "lattice: {shape: [4, 4]}\n"
+                                 "action:  {kind: phi4, m2: 0.5, lambda: 0.0}\n"
+                                 "run:     {output_dir: " + dir + "/run, device: cpu, threads_per_rank: 1}\n"
+                                 "hmc:     {n_trajectories: 300, n_thermalization: 50, step_size: 0.25, n_md_steps: 4, "
+                                 "step_jitter: 0.2, n_chains: 8}\n"
+                                 "ti:      {nodes: 4, m2_start: 2.0}\n");
+  const CommandResult submitted = submit("TI_JSON=" + dir + "/ti.json SBATCH_EXTRA='" + kSmallAllocation +
+                                         " --output=" + dir + "/%x-%A_%a.out' bash jobscripts/submit_ti.sh " + dir +
+                                         "/free.yaml");
+  ASSERT_EQ(submitted.exit_code, 0) << submitted.output;
+  EXPECT_NE(submitted.output.find("(array 0-5)"), std::string::npos) << submitted.output;  // 4 + 2 nodes
+  ASSERT_TRUE(cluster_->wait_until_idle(300)) << cluster_->run("squeue; tail -n 30 " + dir + "/*.out").output;
+  const std::string jobs = cluster_->run("squeue -h -t all -o '%j %T'").output;
+  size_t nodes_done = 0;  // the cluster also lists the other tests' jobs
+  for (size_t at = jobs.find("ti-node COMPLETED"); at != std::string::npos; at = jobs.find("ti-node COMPLETED", at + 1)) {
+    ++nodes_done;
+  }
+  EXPECT_EQ(nodes_done, 6u) << jobs;
+  EXPECT_NE(jobs.find("ti-combine COMPLETED"), std::string::npos) << jobs;
+  EXPECT_EQ(jobs.find("FAILED"), std::string::npos) << jobs;
+  for (int node = 0; node < 6; ++node) {
+    const std::string file = dir + "/run/ti/" + (node < 4 ? "n4_k0" + std::to_string(node)
+                                                           : "n2_k0" + std::to_string(node - 4)) + ".h5";
+    EXPECT_EQ(EnsembleReader(file).n_written(), 2 * 8 * 300) << file;  // 2 tasks x 8 chains
+  }
+  const nlohmann::json result = nlohmann::json::parse(read_text(dir + "/ti.json"));
+  const double value = result.at("log_z").at("value").get<double>();
+  const double error = result.at("log_z").at("error").get<double>();
+  // The closed form of the free 4x4 field at m2 = 0.5 (analysis/FreeFieldLogZ).
+  EXPECT_NEAR(value, -1.6540384125532768, 3 * error);
+  EXPECT_LT(error, 0.05);
 }
 
 }  // namespace
