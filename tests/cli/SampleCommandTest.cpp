@@ -167,7 +167,14 @@ TEST_F(SampleCommand, KilledJobLeavesValidFileThatResumesToTheSameEnsemble) {
     EXPECT_EQ(partial.read_column(ensemble::kLogW, 0, n), full.read_column(ensemble::kLogW, 0, n));
     EXPECT_EQ(partial.read_configs(n - 10, 10), full.read_configs(n - 10, 10));
   }
-  const CommandResult resumed = run_flowlat("sample " + dir_ + "/tiny.yaml --resume --output " + killed + big, 2);
+  // Open MPI starts the ranks in process groups of their own: they end only
+  // once they notice mpirun is gone, and hold the writer's claim until then.
+  CommandResult resumed;
+  for (int attempt = 0; attempt < 30; ++attempt) {
+    resumed = run_flowlat("sample " + dir_ + "/tiny.yaml --resume --output " + killed + big, 2);
+    if (resumed.output.find("is being written by another process") == std::string::npos) break;
+    std::this_thread::sleep_for(std::chrono::seconds(1));
+  }
   ASSERT_EQ(resumed.exit_code, 0) << resumed.output;
   EXPECT_NE(resumed.output.find("resuming"), std::string::npos);
   const EnsembleReader done(killed), full(reference);
