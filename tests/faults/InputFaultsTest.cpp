@@ -124,6 +124,21 @@ const std::vector<Fault>& override_faults() {
        "hmc\\.tune_trajectories: must be >= 80"},
       {"SetTrajectoryOfAMillionCorrelationLengths", "{bin} hmc tiny.yaml --force --set hmc.trajectory_length_xi=1e6",
        2, "hmc\\.trajectory_length_xi: must be in \\[0\\.01, 20\\]"},
+      {"SetOddIntegrationNodes", "{bin} ti tiny.yaml --set hmc.step_jitter=0.2 --set ti.nodes=3", 2,
+       "ti\\.nodes: must be even and >= 2 \\(.*\\) \\(got 3\\)"},
+      {"SetIntegrationFromAMasslessField", "{bin} ti tiny.yaml --set hmc.step_jitter=0.2 --set ti.m2_start=0", 2,
+       "ti\\.m2_start: must be > 0"},
+      {"IntegrationWithAFixedTrajectoryLength", "{bin} ti tiny.yaml", 2, "flowlat ti needs hmc\\.step_jitter > 0"},
+      {"IntegrationNodeOutOfRange", "{bin} ti tiny.yaml --set hmc.step_jitter=0.2 --set ti.nodes=2 --node 3", 2,
+       "--node 3: the integration has nodes 0 to 2"},
+      {"ResumeIntegrationWithANodeOfOtherSettings",
+       "{bin} ti tiny.yaml --resume --set hmc.step_jitter=0.2 --set ti.nodes=2", 2,
+       "run/ti/n2_k00\\.h5: this node of the integration was run with other settings \\(--force runs every node "
+       "anew\\):\\n  action\\.lambda",
+       [](const std::string& dir) {
+         std::filesystem::create_directories(dir + "/run/ti");
+         std::filesystem::copy_file(dir + "/run/hmc.h5", dir + "/run/ti/n2_k00.h5");
+       }},
       {"ResumeWithAnotherEvaluationPeriod", "{bin} train tiny.yaml --resume --set train.steps=20 --set train.eval_every=5",
        2, "cannot resume with a changed configuration \\(only .*train\\.steps, .*\\):\\n  train\\.eval_every: 0 in the checkpoint, 5 now"},
       {"ResumeFromAnotherModel", "{bin} train tiny.yaml --resume --set train.steps=20 --set train.init_from=run/model.pt",
