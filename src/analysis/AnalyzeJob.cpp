@@ -10,6 +10,7 @@
 #include "analysis/AnalysisReport.hpp"
 #include "analysis/CostReport.hpp"
 #include "analysis/EnsembleAnalysis.hpp"
+#include "analysis/LogZBounds.hpp"
 #include "analysis/Verdict.hpp"
 #include "config/ConfigError.hpp"
 #include "ensemble/EnsembleReader.hpp"
@@ -90,6 +91,11 @@ nlohmann::json analyze_on_this_rank(const AnalyzeOptions& options) {
   FILE* text = stdout;
   std::fputs(report.table().c_str(), text);
   nlohmann::json json = report.json();
+  if (!options.versus_log_q.empty()) {
+    const LogZBracket bracket = log_z_bracket(report.analysis(), options.versus, options.versus_log_q);
+    std::fputs(bracket_text(bracket).c_str(), text);
+    json["log_z_bracket"] = bracket_json(bracket);
+  }
   if (const auto sampler = sampler_cost(options.ensemble)) {
     CostComparison costs{report.analysis(), *sampler, std::nullopt, std::nullopt};
     if (!options.versus.empty()) {

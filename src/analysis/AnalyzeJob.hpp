@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 
 #include <string>
+#include <vector>
 
 #include "parallel/Communicator.hpp"
 
@@ -17,6 +18,10 @@ struct AnalyzeOptions {
   int blocks = 100;
   std::string versus;  // another ensemble (HMC) to compare costs with; empty: none
   std::string reweight_to;  // "m2=X,lambda=Y" (either may be left out: the ensemble's); empty: none
+  std::string model;        // the flow's model file, for the log Z bracket with --versus; empty: none
+  // The flow's log q of each row of `versus` (sample/FlowDensityOfEnsemble.hpp,
+  // computed by the command from `model`); empty: no upper bound.
+  std::vector<double> versus_log_q;
 };
 
 // Runs on rank 0, printing the tables on stdout; the other ranks wait for

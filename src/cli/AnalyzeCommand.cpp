@@ -1,6 +1,7 @@
 #include "analysis/AnalyzeJob.hpp"
 #include "cli/Commands.hpp"
 #include "cli/JsonOutput.hpp"
+#include "sample/FlowDensityOfEnsemble.hpp"
 
 namespace flowlat {
 
@@ -18,9 +19,15 @@ void register_analyze(CLI::App& app, CommandRegistry& registry) {
       ->check(CLI::Range(2, 1 << 30))
       ->capture_default_str();
   analyze->add_flag("--force", *force, "overwrite an existing --json file");
-  analyze->add_option("--versus", options->versus,
-                      "another ensemble (e.g. HMC) to compare the cost per independent configuration with")
-      ->check(CLI::ExistingFile);
+  CLI::Option* versus =
+      analyze->add_option("--versus", options->versus,
+                          "another ensemble (e.g. HMC) to compare the cost per independent configuration with")
+          ->check(CLI::ExistingFile);
+  analyze->add_option("--model", options->model,
+                      "the flow's model file: with --versus HMC.h5, also the upper bound <log p - log q>_p on log Z "
+                      "from the flow's log q of the HMC configurations")
+      ->check(CLI::ExistingFile)
+      ->needs(versus);
   analyze->add_option("--reweight-to", options->reweight_to,
                       "m2=X,lambda=Y: also log Z at these couplings minus the ensemble's, by reweighting "
                       "(a coupling left out keeps the ensemble's value)")
@@ -28,6 +35,9 @@ void register_analyze(CLI::App& app, CommandRegistry& registry) {
   registry.add(analyze, [options, json_target, force](const Communicator& comm) {
     JsonOutput json;
     json.begin(*json_target, *force, {options->ensemble, options->versus}, comm);
+    if (!options->model.empty()) {
+      options->versus_log_q = flow_log_q_of_rows(options->model, options->ensemble, options->versus, comm);
+    }
     const nlohmann::json result = run_analyze(comm, *options);
     json.finish(result, comm);
   });

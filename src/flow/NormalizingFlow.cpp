@@ -94,6 +94,15 @@ void NormalizingFlowImpl::set_coupling_kernel(CouplingKernel kernel) {
 }
 
 FlowSample NormalizingFlowImpl::forward(const torch::Tensor& z) {
+  FlowSample out = push_forward(z);
+  if (architecture_.symmetrisation == Symmetrisation::Z2) {
+    // q_s(x) = (q(x) + q(-x)) / 2, the same for x and -x.
+    out.log_q = torch::logaddexp(out.log_q, log_q_without_symmetrisation(-out.x)) - std::log(2.0);
+  }
+  return out;
+}
+
+FlowSample NormalizingFlowImpl::push_forward(const torch::Tensor& z) {
   torch::Tensor x = z;
   torch::Tensor log_q = prior_.log_prob(z);
   if (fourier_) {
@@ -110,10 +119,6 @@ FlowSample NormalizingFlowImpl::forward(const torch::Tensor& z) {
     CouplingResult out = layer->forward(x);
     x = out.x;
     log_q = log_q - out.log_det;
-  }
-  if (architecture_.symmetrisation == Symmetrisation::Z2) {
-    // q_s(x) = (q(x) + q(-x)) / 2, the same for x and -x.
-    log_q = torch::logaddexp(log_q, log_q_without_symmetrisation(-x)) - std::log(2.0);
   }
   return {x, log_q};
 }

@@ -35,6 +35,10 @@ class NormalizingFlowImpl : public torch::nn::Module {
   // Pushes prior draws z through the flow: phi = f(z) and log q(phi)
   // (symmetrised when asked; the sign of phi is left to the caller). Local.
   FlowSample forward(const torch::Tensor& z);
+  // phi = f(z) and log q(phi) of the flow without symmetrisation (the
+  // density of f's push-forward of the prior, whatever flow.symmetrisation
+  // says): differentiable in z, for annealing in the latent space. Local.
+  FlowSample push_forward(const torch::Tensor& z);
   // forward(z), and with symmetrisation each configuration's sign flipped
   // with probability 1/2, the flips drawn from the keyed stream `sign_key`:
   // samples of q_s. Local.

@@ -22,6 +22,7 @@
 #include "parallel/CollectiveError.hpp"
 #include "job/Log.hpp"
 #include "provenance/BuildInfo.hpp"
+#include "sample/FlowAnnealing.hpp"
 
 namespace flowlat {
 namespace {
@@ -36,6 +37,9 @@ NormalizingFlow load_flow(const Config& config, const std::string& model_path, t
   flow->load_from(model_path);
   flow->to(device, to_dtype(config.run.precision));
   flow->eval();
+  // Sampling differentiates, if at all, only with respect to the latent
+  // draws (annealing): no parameter gradients.
+  for (torch::Tensor& p : flow->parameters()) p.set_requires_grad(false);
   return flow;
 }
 
@@ -94,11 +98,38 @@ std::unique_ptr<EnsembleWriter> open_ensemble(const Config& config, const Sample
   return writer;
 }
 
+AnnealingSchedule annealing_schedule(const SampleConfig& sample) {
+  return {sample.anneal_steps, sample.anneal_md_steps, sample.anneal_step_size};
+}
+
+// Batch b's configurations and log q from its prior draws z: the flow's
+// (with the sign flips of a symmetrised flow), or, with sample.anneal_steps
+// > 0, annealed (FlowAnnealing.hpp), log q then being -S - log W so that the
+// file's log_w = log W. Local.
+// Moves of the annealing transitions made by this rank, and accepted.
+struct AnnealingTally {
+  double moves = 0;
+  double accepted = 0;
+};
+
+FlowSample draw_rows(const Config& config, NormalizingFlow& flow, const Phi4Action& action, const torch::Tensor& z,
+                     uint64_t b, AnnealingTally& tally) {
+  if (config.sample.anneal_steps == 0) {
+    return flow->sample(z, stream_key(config.sample.seed, StreamPurpose::SignFlip, b));
+  }
+  const AnnealedSample annealed = anneal_from_flow(*flow, action, z, annealing_schedule(config.sample),
+                                                   stream_key(config.sample.seed, StreamPurpose::Annealing, b));
+  const double moves = static_cast<double>(config.sample.anneal_steps * z.size(0));
+  tally.moves += moves;
+  tally.accepted += annealed.acceptance * moves;
+  return {annealed.x, -action(annealed.x) - annealed.log_w};
+}
+
 // Generates the rows from the writer's n_written on: batch b from the
 // stream (sample.seed, b), batches dealt round-robin to the ranks. Throws
 // CollectiveError(StoppedResumable) after flushing when stopped. Collective.
 void generate(const Config& config, NormalizingFlow& flow, torch::Device device, EnsembleWriter& writer,
-              const std::string& path, const Communicator& comm, SampleTiming& timing) {
+              const std::string& path, const Communicator& comm, SampleTiming& timing, AnnealingTally& tally) {
   const int64_t n = config.sample.n_configs, batch = config.sample.batch_size;
   const int64_t n_batches = (n + batch - 1) / batch;
   const Phi4Action action(config.action.m2, config.action.lambda);
@@ -122,8 +153,7 @@ void generate(const Config& config, NormalizingFlow& flow, torch::Device device,
     const int64_t count = b < n_batches ? std::min(batch, n - offset) : 0;
     const torch::Tensor z = flow->prior().draw_block(
         stream_key(config.sample.seed, StreamPurpose::Sampling, static_cast<uint64_t>(b)), count, options);
-    const FlowSample sample =
-        flow->sample(z, stream_key(config.sample.seed, StreamPurpose::SignFlip, static_cast<uint64_t>(b)));
+    const FlowSample sample = draw_rows(config, flow, action, z, static_cast<uint64_t>(b), tally);
     const HostRows rows(offset, sample.x, sample.log_q, -action(sample.x), config.run.precision);
     const auto io_start = Clock::now();
     writer.write_rows(rows.view());
@@ -175,14 +205,23 @@ SampleResult run_sampling(const Config& config, const Communicator& comm, const 
                 static_cast<long long>(config.sample.n_configs));
   }
   SampleTiming timing;
-  generate(config, flow, device, *writer, path, comm, timing);
+  AnnealingTally tally;
+  generate(config, flow, device, *writer, path, comm, timing, tally);
+  const double anneal_moves = comm.sum(tally.moves), anneal_accepted = comm.sum(tally.accepted);
+  const double anneal_acceptance = anneal_moves > 0 ? anneal_accepted / anneal_moves : 1.0;
   const double generation_seconds = seconds_since(start);
   // The cost of a row, for the analysis (CostModel): machine seconds and network passes.
   run_collectively(comm, [&] {
     const double rows = static_cast<double>(config.sample.n_configs - first_row);
     if (rows > 0) writer->set_attribute("seconds_per_row", generation_seconds / rows);
-    writer->set_attribute("evaluations_per_row", static_cast<double>(flow->network_passes_per_sample()));
+    const int64_t passes = flow->network_passes_per_sample();
+    writer->set_attribute("evaluations_per_row",
+                          config.sample.anneal_steps == 0
+                              ? static_cast<double>(passes)
+                              : annealing_passes_per_sample(annealing_schedule(config.sample), passes));
     writer->set_attribute("evaluation_kind", std::string("network pass"));
+    writer->set_attribute("anneal_steps", static_cast<int64_t>(config.sample.anneal_steps));
+    if (config.sample.anneal_steps > 0) writer->set_attribute("anneal_acceptance", anneal_acceptance);
   });
   writer->close();
 
@@ -200,6 +239,11 @@ SampleResult run_sampling(const Config& config, const Communicator& comm, const 
              "log Z = %.6f +- %.6f\n",
              path.c_str(), static_cast<long long>(summary.n), summary.ess, summary.accept_rate, summary.log_z,
              summary.log_z_error);
+    if (config.sample.anneal_steps > 0) {
+      log_line("  annealed: %lld steps of %lld leapfrog steps (size %g) each, acceptance %.4f\n",
+               static_cast<long long>(config.sample.anneal_steps), static_cast<long long>(config.sample.anneal_md_steps),
+               config.sample.anneal_step_size, anneal_acceptance);
+    }
     log_line("  %.1f configs/s over %.2f s (HDF5 writes %.0f%%, chain and summary %.2f s)\n", rate,
              generation_seconds, 100.0 * timing.io_seconds / generation_seconds, timing.summary_seconds);
     result.summary = {{"command", "sample"},
@@ -211,6 +255,8 @@ SampleResult run_sampling(const Config& config, const Communicator& comm, const 
                       {"log_z", summary.log_z},
                       {"log_z_error", summary.log_z_error},
                       {"configs_per_second", rate},
+                      {"anneal_steps", config.sample.anneal_steps},
+                      {"anneal_acceptance", anneal_acceptance},
                       {"seconds", timing.total_seconds},
                       {"provenance", provenance_json(kernels)}};
   }

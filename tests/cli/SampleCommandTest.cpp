@@ -80,18 +80,23 @@ TEST_F(SampleCommand, RowsAgreeWithActionAndFlowRecomputedFromConfigs) {
 }
 
 TEST_F(SampleCommand, OneAndTwoRanksWriteBitwiseIdenticalDatasets) {
-  for (int ranks : {1, 2}) {
-    const std::string out = dir_ + "/ranks" + std::to_string(ranks) + ".h5";
-    const CommandResult result = run_flowlat("sample " + dir_ + "/tiny.yaml --output " + out, ranks);
-    ASSERT_EQ(result.exit_code, 0) << result.output;
+  // The flow alone, and annealed (each batch's moves from its own stream).
+  for (const std::string anneal : {"0", "3"}) {
+    for (int ranks : {1, 2}) {
+      const std::string out = dir_ + "/anneal" + anneal + "_ranks" + std::to_string(ranks) + ".h5";
+      const CommandResult result = run_flowlat(
+          "sample " + dir_ + "/tiny.yaml --output " + out + " --set sample.anneal_steps=" + anneal, ranks);
+      ASSERT_EQ(result.exit_code, 0) << result.output;
+    }
+    const EnsembleReader one(dir_ + "/anneal" + anneal + "_ranks1.h5"), two(dir_ + "/anneal" + anneal + "_ranks2.h5");
+    for (const char* name : {ensemble::kConfigs, ensemble::kLogQ, ensemble::kLogP, ensemble::kLogW}) {
+      EXPECT_EQ(all_rows<double>(one, name), all_rows<double>(two, name)) << name << ", anneal_steps " << anneal;
+    }
+    EXPECT_EQ(one.read_chain_state(0, 300), two.read_chain_state(0, 300));
+    EXPECT_EQ(one.attribute_double("ess"), two.attribute_double("ess"));
+    EXPECT_EQ(two.attribute_int64("n_ranks"), 2);
+    EXPECT_EQ(two.attribute_int64("anneal_steps"), std::stoll(anneal));
   }
-  const EnsembleReader one(dir_ + "/ranks1.h5"), two(dir_ + "/ranks2.h5");
-  for (const char* name : {ensemble::kConfigs, ensemble::kLogQ, ensemble::kLogP, ensemble::kLogW}) {
-    EXPECT_EQ(all_rows<double>(one, name), all_rows<double>(two, name)) << name;
-  }
-  EXPECT_EQ(one.read_chain_state(0, 300), two.read_chain_state(0, 300));
-  EXPECT_EQ(one.attribute_double("ess"), two.attribute_double("ess"));
-  EXPECT_EQ(two.attribute_int64("n_ranks"), 2);
 }
 
 TEST_F(SampleCommand, ExistingFileIsNeverOverwrittenWithoutForce) {
