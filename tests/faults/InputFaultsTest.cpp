@@ -139,6 +139,10 @@ const std::vector<Fault>& override_faults() {
          std::filesystem::create_directories(dir + "/run/ti");
          std::filesystem::copy_file(dir + "/run/hmc.h5", dir + "/run/ti/n2_k00.h5");
        }},
+      {"SetNegativeAnnealingSteps", "{bin} sample tiny.yaml --set sample.anneal_steps=-1", 2,
+       "sample\\.anneal_steps: must be in \\[0, 100000\\] \\(got -1\\)"},
+      {"SetAnnealingStepOfZero", "{bin} sample tiny.yaml --set sample.anneal_steps=2 --set sample.anneal_step_size=0", 2,
+       "sample\\.anneal_step_size: must be in \\[1e-06, 10\\] \\(got 0\\)"},
       {"ResumeWithAnotherEvaluationPeriod", "{bin} train tiny.yaml --resume --set train.steps=20 --set train.eval_every=5",
        2, "cannot resume with a changed configuration \\(only .*train\\.steps, .*\\):\\n  train\\.eval_every: 0 in the checkpoint, 5 now"},
       {"ResumeFromAnotherModel", "{bin} train tiny.yaml --resume --set train.steps=20 --set train.init_from=run/model.pt",
@@ -205,6 +209,8 @@ const std::vector<Fault>& command_line_faults() {
        "--json: tiny\\.yaml is tiny\\.yaml, a file this command reads or writes"},
       {"AnalyzeJsonIntoAMissingDirectory", "{bin} analyze run/ensemble.h5 --json nodir/x.json", 2,
        "--json: nodir/x\\.json: no directory"},
+      {"AnalyzeModelWithoutVersus", "{bin} analyze run/ensemble.h5 --model run/model.pt", 2,
+       "--model requires --versus"},
       {"AnalyzeVersusItself", "{bin} analyze run/ensemble.h5 --versus run/ensemble.h5", 2,
        "--versus run/ensemble\\.h5: names the ensemble itself"},
       {"AnalyzeVersusReversed", "{bin} analyze run/hmc.h5 --versus run/ensemble.h5", 2,
