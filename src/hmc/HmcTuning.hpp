@@ -44,6 +44,10 @@ TuningSchedule tuning_schedule(int64_t trajectories);
 // std::invalid_argument below kMinTuningTrajectories. Collective.
 HmcTuningResult tune_hmc(HmcSampler& sampler, const HmcConfig& hmc, const Communicator& comm);
 
+// The number of MD steps of a trajectory of `length` whose step is at most
+// `step` (at least 1): the tuning's step sizes are length / that. Local.
+int64_t md_steps_for(double length, double step);
+
 // Sums over a batch of fields [B, L0, ...] of M^2 / V and of the squared
 // modulus of its p1 = (2 pi / L0, 0, ...) Fourier component over V, the
 // inputs of xi2 (analysis/Observables.hpp). Local.

@@ -17,6 +17,7 @@
 #include "config/Config.hpp"
 #include "config/ConfigError.hpp"
 #include "hmc/HmcSampler.hpp"
+#include "hmc/HmcTuning.hpp"
 #include "hmc/Integrator.hpp"
 #include "ensemble/EnsembleFormat.hpp"
 #include "ensemble/EnsembleReader.hpp"
@@ -49,6 +50,26 @@ torch::Tensor tutorial_fields(int64_t chains) {
   HmcSampler sampler(Phi4Action(-4.0, 8.0), Lattice({8, 8}), parameters(Integrator::Omelyan, 0.1, 10, chains, 99), 0);
   for (int t = 0; t < 100; ++t) sampler.trajectory();
   return sampler.fields().clone();
+}
+
+// The tuning's step sizes: the smallest whole number of steps whose step is
+// at most the wanted one. From one step of 0.94 (beyond the stability of a
+// stiff node) a wish for 0.7 of it must give two steps: rounding to the
+// nearest gave one again, and the tuning stayed at acceptance ~0.
+TEST(HmcTuning, StepsNeverLongerThanWanted) {
+  EXPECT_EQ(md_steps_for(0.94, 0.7 * 0.94), 2);
+  EXPECT_EQ(md_steps_for(0.94, 0.99 * 0.94), 2);
+  EXPECT_EQ(md_steps_for(0.94, 0.94), 1);  // an exact multiple stays
+  EXPECT_EQ(md_steps_for(1.0, 0.1), 10);
+  EXPECT_EQ(md_steps_for(1.0, 0.3), 4);
+  EXPECT_EQ(md_steps_for(0.5, 2.0), 1);
+  for (double length : {0.3, 1.0, 7.7}) {
+    for (double step : {0.01, 0.07, 0.2, 0.5}) {
+      const int64_t n = md_steps_for(length, step);
+      EXPECT_LE(length / static_cast<double>(n), step * (1 + 1e-9)) << length << " " << step;
+      if (n > 1) EXPECT_GT(length / static_cast<double>(n - 1), step) << length << " " << step;
+    }
+  }
 }
 
 TEST(HmcForce, EqualsAutogradGradientOfTheAction) {
