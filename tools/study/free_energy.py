@@ -210,6 +210,7 @@ def plot(args, rows):
     import matplotlib
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+    import matplotlib.ticker  # noqa: F401
     sizes = [r["L"] for r in rows]
     fig, ax = plt.subplots(figsize=(6.4, 4.6))
     ax.loglog(sizes, [r["flow_seconds_to_target"] for r in rows], "s-", label="flow (training counted)")
@@ -221,6 +222,7 @@ def plot(args, rows):
     ax.set_title("flowlat free-energy study")
     ax.set_xticks(sizes)
     ax.set_xticklabels([str(s) for s in sizes])
+    ax.xaxis.set_minor_formatter(matplotlib.ticker.NullFormatter())
     ax.legend()
     fig.tight_layout()
     fig.savefig(os.path.join(args.out_free, "free_energy.png"), dpi=120)
