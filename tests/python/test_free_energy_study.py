@@ -1,11 +1,14 @@
 #!/usr/bin/env python3
-"""tools/study/free_energy.sh on a 4x4 lattice of the near-critical line.
+"""tools/study/free_energy.sh on a 4x4 lattice of the near-critical line, and
+tools/study/free_energy_curve.py (f(m2) from a chain of flows) on 4x4.
 
 The study trains the flow (through the critical-line study), samples it
 alone and annealed, runs HMC with thermodynamic integration and the log Z
 bracket; its table must hold the three log Z, agreeing within 3 combined
 errors, inside the bracket, with positive errors and costs, and the annealed
-ensemble must carry the annealing it was asked for.
+ensemble must carry the annealing it was asked for. The curve's log Z must
+fall as m2 grows (d log Z / d m2 = -<sum phi^2> < 0) and each difference of
+neighbours must be the same from the two flows and by reweighting (3 errors).
 
 Run as `python3 tests/python/test_free_energy_study.py`; FLOWLAT_BINARY names
 the executable (default build/flowlat).
@@ -70,6 +73,38 @@ class FreeEnergyStudy(unittest.TestCase):
             self.assertEqual(r["annealed_steps"], 6)
             self.assertAlmostEqual(r["target_log_z_error"], 16e-5)
             self.assertTrue(os.path.getsize(os.path.join(out, "free_energy.png")) > 0)
+
+
+CURVE_CONFIG = """lattice: {shape: [4, 4]}
+action:  {kind: phi4, m2: -4.0, lambda: 8.0}
+flow:    {n_layers: 2, hidden_channels: [8], kernel_size: 3, coupling: spline, spline_bins: 8, spline_bound: 3.0,
+          fourier_layer: diagonal}
+train:   {steps: 100, batch_size: 256, lr: 1.0e-3, seed: 1, log_every: 50, eval_every: 50, eval_size: 2048,
+          checkpoint_every: 50}
+run:     {output_dir: unused, device: cpu, precision: float32, threads_per_rank: 1}
+sample:  {n_configs: 8192, batch_size: 2048, seed: 4321}
+"""
+
+
+class FreeEnergyCurve(unittest.TestCase):
+    def test_log_z_falls_with_m2_and_differences_agree(self):
+        with scratch_dir() as tmp:
+            config = os.path.join(tmp, "curve.yaml")
+            with open(config, "w") as f:
+                f.write(CURVE_CONFIG)
+            out = os.path.join(tmp, "curve")
+            run = subprocess.run([sys.executable, os.path.join(ROOT, "tools", "study", "free_energy_curve.py"), config,
+                                  "--m2=-5,-4,-3", "--steps", "100", "--configs", "8192", "--out", out,
+                                  "--flowlat", FLOWLAT], capture_output=True, text=True)
+            self.assertEqual(run.returncode, 0, run.stdout[-3000:] + run.stderr[-3000:])
+            with open(os.path.join(out, "table.csv")) as f:
+                rows = [{k: float(v) for k, v in r.items() if v} for r in csv.DictReader(f)]
+            self.assertEqual([r["m2"] for r in rows], [-5, -4, -3])
+            for a, b in zip(rows, rows[1:]):
+                self.assertGreater(a["log_z"], b["log_z"] + 3 * math.hypot(a["log_z_error"], b["log_z_error"]))
+                self.assertLess(a["delta_deviation_sigma"], 3)
+                self.assertAlmostEqual(a["f"], -a["log_z"] / 16)
+            self.assertTrue(os.path.getsize(os.path.join(out, "free_energy_curve.png")) > 0)
 
 
 if __name__ == "__main__":
