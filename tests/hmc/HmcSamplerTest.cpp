@@ -67,7 +67,9 @@ TEST(HmcTuning, StepsNeverLongerThanWanted) {
     for (double step : {0.01, 0.07, 0.2, 0.5}) {
       const int64_t n = md_steps_for(length, step);
       EXPECT_LE(length / static_cast<double>(n), step * (1 + 1e-9)) << length << " " << step;
-      if (n > 1) EXPECT_GT(length / static_cast<double>(n - 1), step) << length << " " << step;
+      if (n > 1) {
+        EXPECT_GT(length / static_cast<double>(n - 1), step) << length << " " << step;
+      }
     }
   }
 }
