@@ -176,6 +176,9 @@ std::unique_ptr<EnsembleWriter> open_file(const Config& config, const HmcOptions
     writer->set_attribute(ensemble::kChainLayout, std::string("interleaved"));
     writer->set_attribute("n_chains", total_chains);
     writer->set_attribute("chain_length", kept_per_chain(config.hmc));
+    // On disk before the first round: a job killed before it commits a row
+    // leaves a file that --resume recognises (and continues from row 0).
+    writer->commit(0);
   });
   return writer;
 }
@@ -364,7 +367,10 @@ nlohmann::json run_hmc(const Config& config, const Communicator& comm, const Hmc
                      comm.rank() * p.n_chains_per_rank, device);
   TrajectoryTotals before;
   int64_t first_kept = 0;
-  if (options.start == HmcStart::Resume) {
+  // A file killed before its first round holds no chain state: the chains
+  // start again from their seeds, exactly as the first run did.
+  const bool has_state = options.start == HmcStart::Resume && writer->has_attribute("hmc_trajectories_done");
+  if (has_state) {
     // The integration the run chose (tuned or configured), the chains' fields and counters.
     sampler.set_integration(writer->attribute_double("hmc_step_size"), writer->attribute_int64("hmc_n_md_steps"));
     const std::vector<double> fields = writer->read_chain_states(sampler.first_chain(), sampler.n_chains());
@@ -378,6 +384,10 @@ nlohmann::json run_hmc(const Config& config, const Communicator& comm, const Hmc
                   static_cast<long long>(first_kept), static_cast<long long>(kept_per_chain(config.hmc)));
     }
   } else {
+    if (options.start == HmcStart::Resume && comm.is_root()) {
+      log_line("resuming %s at kept trajectory 0 of %lld per chain (stopped before its first round: thermalising "
+               "again from the seeds)\n", path.c_str(), static_cast<long long>(kept_per_chain(config.hmc)));
+    }
     thermalize(config, sampler, *writer, comm);
     commit_round(*writer, sampler, 0, before);
   }

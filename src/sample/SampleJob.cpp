@@ -94,6 +94,7 @@ std::unique_ptr<EnsembleWriter> open_ensemble(const Config& config, const Sample
     }
     writer->set_attribute("sample_seed", static_cast<int64_t>(config.sample.seed));
     writer->set_attribute("train_seed", static_cast<int64_t>(config.train.seed));
+    writer->commit(0);  // on disk before the first batch, for a --resume after a kill
   });
   return writer;
 }

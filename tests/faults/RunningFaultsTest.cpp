@@ -47,6 +47,8 @@ const std::string kLongSample =
     "sample tiny.yaml --output run2.h5 --set sample.n_configs=400000 --set sample.batch_size=100";
 const std::string kLongHmc =
     "hmc tiny.yaml --output run2.h5 --set hmc.n_trajectories=20000 --set hmc.n_thermalization=10";
+const std::string kThermalisingHmc =
+    "hmc tiny.yaml --output run2.h5 --set hmc.n_trajectories=20 --set hmc.n_thermalization=8000";
 // Continues a stopped job for a second (run.max_walltime may change on
 // every resume), enough to see it take up where it stopped.
 const std::string kBriefly = " --resume --set run.max_walltime=1";
@@ -110,6 +112,14 @@ const std::vector<Fault>& signal_faults() {
       {"HmcRankKilledEndsTheJobAndResumes", rank_killed(kLongHmc, "thermalised", "{mpirun} -np 2 {bin} " + kLongHmc + kBriefly), 3,
        "first run ended with exit [1-9][0-9]*[\\s\\S]*resuming run2\\.h5 at kept trajectory [0-9]", nullptr,
        {"run2.h5", "log"}},
+      // Killed while thermalising, before the first round is committed: the
+      // file holds no chain state, and --resume starts the chains again from
+      // their seeds (as the first run did) and finishes.
+      {"HmcRankKilledWhileThermalisingResumesFromTheSeeds",
+       rank_killed(kThermalisingHmc, "output: run2", "{mpirun} -np 2 {bin} " + kThermalisingHmc + " --resume"), 0,
+       "first run ended with exit [1-9][0-9]*[\\s\\S]*resuming run2\\.h5 at kept trajectory 0 of 20 per chain "
+       "\\(stopped before its first round[\\s\\S]*hmc: acceptance",
+       nullptr, {"run2.h5", "log"}},
   };
   return faults;
 }
