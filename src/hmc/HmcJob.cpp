@@ -388,6 +388,9 @@ nlohmann::json run_hmc(const Config& config, const Communicator& comm, const Hmc
       log_line("resuming %s at kept trajectory 0 of %lld per chain (stopped before its first round: thermalising "
                "again from the seeds)\n", path.c_str(), static_cast<long long>(kept_per_chain(config.hmc)));
     }
+    if (comm.is_root()) {
+      log_line("thermalising: %lld trajectories per chain\n", static_cast<long long>(config.hmc.n_thermalization));
+    }
     thermalize(config, sampler, *writer, comm);
     commit_round(*writer, sampler, 0, before);
   }

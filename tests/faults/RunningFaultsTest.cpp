@@ -116,7 +116,7 @@ const std::vector<Fault>& signal_faults() {
       // file holds no chain state, and --resume starts the chains again from
       // their seeds (as the first run did) and finishes.
       {"HmcRankKilledWhileThermalisingResumesFromTheSeeds",
-       rank_killed(kThermalisingHmc, "output: run2", "{mpirun} -np 2 {bin} " + kThermalisingHmc + " --resume"), 0,
+       rank_killed(kThermalisingHmc, "thermalising:", "{mpirun} -np 2 {bin} " + kThermalisingHmc + " --resume"), 0,
        "first run ended with exit [1-9][0-9]*[\\s\\S]*resuming run2\\.h5 at kept trajectory 0 of 20 per chain "
        "\\(stopped before its first round[\\s\\S]*hmc: acceptance",
        nullptr, {"run2.h5", "log"}},
