@@ -271,18 +271,26 @@ def crossover(rows):
     return None
 
 
+def write_csv(path, rows, digits=6):
+    """Rows (dicts) as CSV, the columns every key in first-seen order, floats to `digits` significant digits
+    (also used by the free-energy studies)."""
+    keys = []
+    for r in rows:
+        keys += [k for k in r if k not in keys]
+    with open(path, "w", newline="") as f:
+        writer = csv.DictWriter(f, fieldnames=keys)
+        writer.writeheader()
+        for r in rows:
+            writer.writerow({k: (f"{v:.{digits}g}" if isinstance(v, float) else v) for k, v in r.items()})
+
+
 def write_outputs(args, rows):
     sizes = [r["L"] for r in rows]
     # HMC's dynamic exponent: tau_int in MD time (trajectories x trajectory length) against L.
     z = fit_exponent(sizes, [r["hmc_tau_chi2"] * r["hmc_trajectory_length"] for r in rows])
     hmc_cost_exponent = fit_exponent(sizes, [r["hmc_seconds_per_independent"] for r in rows])
     flow_cost_exponent = fit_exponent(sizes, [r["flow_seconds_per_independent_amortised"] for r in rows])
-    keys = list(rows[0].keys())
-    with open(os.path.join(args.out, "table.csv"), "w", newline="") as f:
-        writer = csv.DictWriter(f, fieldnames=keys)
-        writer.writeheader()
-        for r in rows:
-            writer.writerow({k: (f"{v:.6g}" if isinstance(v, float) else v) for k, v in r.items()})
+    write_csv(os.path.join(args.out, "table.csv"), rows)
     lines = [
         f"Study `{args.budget}` on {args.ranks} ranks; seconds per effectively independent configuration "
         f"for chi2 (2 tau_int rows); flow training amortised over 10^6 configurations.",

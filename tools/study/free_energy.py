@@ -30,7 +30,6 @@ is skipped when its output is complete, so the command can be run again
 after an interruption.
 """
 import argparse
-import csv
 import json
 import math
 import os
@@ -175,11 +174,7 @@ def value_error(value, error):
 
 
 def write_outputs(args, rows):
-    with open(os.path.join(args.out_free, "table.csv"), "w", newline="") as f:
-        writer = csv.DictWriter(f, fieldnames=list(rows[0].keys()))
-        writer.writeheader()
-        for r in rows:
-            writer.writerow({k: (f"{v:.6g}" if isinstance(v, float) else v) for k, v in r.items()})
+    cl.write_csv(os.path.join(args.out_free, "table.csv"), rows)
     lines = [
         f"Free-energy study on {args.ranks} ranks: log Z by the flow alone, the flow annealed over "
         f"{args.anneal_steps} steps and HMC with thermodynamic integration ({args.ti_nodes} nodes), and the seconds "

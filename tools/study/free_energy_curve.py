@@ -20,7 +20,6 @@ Every step is skipped when its output is complete, so the command can be
 run again after an interruption. FLOWLAT=path/to/flowlat runs another build.
 """
 import argparse
-import csv
 import json
 import math
 import os
@@ -84,14 +83,7 @@ def compare_neighbours(rows):
 
 
 def write_outputs(args, rows):
-    keys = []
-    for r in rows:
-        keys += [k for k in r if k not in keys]
-    with open(os.path.join(args.out, "table.csv"), "w", newline="") as f:
-        writer = csv.DictWriter(f, fieldnames=keys)
-        writer.writeheader()
-        for r in rows:
-            writer.writerow({k: (f"{v:.8g}" if isinstance(v, float) else v) for k, v in r.items()})
+    cl.write_csv(os.path.join(args.out, "table.csv"), rows, digits=8)
     lines = [f"f(m2) = -log Z / V at fixed lambda from a chain of flows ({args.input}); between neighbours "
              "log Z(next) - log Z(this) from the two flows and by reweighting this ensemble.", "",
              "| m2 | ESS | log Z | f | dlog Z, two flows | dlog Z, reweighted (ESS) | deviation |",
