@@ -53,8 +53,8 @@ double reference_acceptance(const Config& config) {
   for (int64_t i = 0; i < 4; ++i)
     for (int64_t j = 0; j < 4; ++j)
       if (i != j) k[i][j] = (quadratic[i][j] - k[i][i] - k[j][j]) / 2.0;
-  const torch::Tensor covariance = torch::linalg::inv(2.0 * k);
-  const torch::Tensor x = torch::randn({n, 4}, torch::kFloat64).matmul(torch::linalg::cholesky(covariance).t());
+  const torch::Tensor covariance = torch::linalg_inv(2.0 * k);
+  const torch::Tensor x = torch::randn({n, 4}, torch::kFloat64).matmul(torch::linalg_cholesky(covariance).t());
   const torch::Tensor y = kSigma * torch::randn({n, 4}, torch::kFloat64);
   auto log_w = [&](const torch::Tensor& phi) {
     return -action(phi.view({-1, 2, 2})) + 0.5 * (phi * phi).sum(1) / (kSigma * kSigma);

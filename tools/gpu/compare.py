@@ -3,6 +3,8 @@
 
   compare.py models A.pt B.pt TOLERANCE      max relative parameter difference <= TOLERANCE
   compare.py ensembles A.h5 B.h5             configs, log_q, log_p, log_w bitwise equal
+  compare.py close A.h5 B.h5 TOLERANCE       the same, each within TOLERANCE relative to its largest value
+                                             (the same model and seeds on two devices)
 
 Prints what it compared and exits 1 when the check fails.
 """
@@ -36,9 +38,30 @@ def ensembles(a_path, b_path):
     return 1 if failed else 0
 
 
+def close(a_path, b_path, tolerance):
+    import h5py
+    import numpy as np
+    failed = 0
+    with h5py.File(a_path, "r") as a, h5py.File(b_path, "r") as b:
+        for name in ("configs", "log_q", "log_p", "log_w"):
+            if name not in a:
+                continue
+            x, y = a[name][()].astype(np.float64), b[name][()].astype(np.float64)
+            if x.shape != y.shape:
+                print(f"{name}: shapes {x.shape} and {y.shape} differ")
+                failed = 1
+                continue
+            worst = np.abs(x - y).max() / max(1.0, np.abs(y).max())
+            print(f"{name}: {x.shape} max relative difference {worst:.3e} (tolerance {tolerance:g})")
+            failed |= not worst <= tolerance
+    return 1 if failed else 0
+
+
 def main(argv):
     if len(argv) == 4 and argv[0] == "models":
         return models(argv[1], argv[2], float(argv[3]))
+    if len(argv) == 4 and argv[0] == "close":
+        return close(argv[1], argv[2], float(argv[3]))
     if len(argv) == 3 and argv[0] == "ensembles":
         return ensembles(argv[1], argv[2])
     print(__doc__, file=sys.stderr)
