@@ -9,7 +9,8 @@
 #   usage: bash jobscripts/submit_critical_line.sh [OUT_DIR]
 # Environment: STUDY_SIZES (default the whole line), STUDY_CONFIGS,
 # STUDY_SET (extra --set arguments), SBATCH_EXTRA (e.g. --partition=...),
-# FLOWLAT.
+# FLOWLAT; STUDY_JOBS_FILE: write the job ids there (hmc=, train=, sample=,
+# analyze=, table=; submit_free_energy.sh reads them).
 set -euo pipefail
 export STUDY_OUT=$(realpath -m "${1:-runs/study/full}")
 export STUDY_SIZES=${STUDY_SIZES:-"6 8 10 12 14 20 32 64"}
@@ -38,3 +39,7 @@ table=$(sbatch --parsable "${extra[@]}" --dependency=afterok:"$analyze" --job-na
         --output="$STUDY_OUT/table-%j.out" \
         --wrap="bash tools/study/critical_line.sh --budget full --sizes $sizes_csv --out $STUDY_OUT --configs ${STUDY_CONFIGS:-input/critical}")
 echo "hmc $hmc  train (last) $train  sample $sample  analyze $analyze  table $table  (output $STUDY_OUT)"
+if [ -n "${STUDY_JOBS_FILE:-}" ]; then
+  printf 'hmc=%s\ntrain=%s\nsample=%s\nanalyze=%s\ntable=%s\n' "$hmc" "$train" "$sample" "$analyze" "$table" \
+    > "$STUDY_JOBS_FILE"
+fi

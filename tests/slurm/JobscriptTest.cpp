@@ -3,13 +3,17 @@
 // training job sent SIGUSR1 mid-run checkpoints, requeues itself and ends
 // with the same parameters as an uninterrupted run; the critical-line study
 // runs as arrays over L with its dependencies and writes its table; a
-// thermodynamic integration runs as an array over nodes and is combined.
+// thermodynamic integration runs as an array over nodes and is combined;
+// the free-energy study runs its three methods as arrays and writes its table.
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
+#include <cmath>
 #include <filesystem>
+#include <map>
 #include <memory>
+#include <sstream>
 #include <thread>
 
 #include "config/Config.hpp"
@@ -117,9 +121,9 @@ TEST_F(Jobscripts, TrainingSentUsr1CheckpointsRequeuesAndFinishesExactly) {
 // starts from the first one's best model), analysis per L after its
 // sampling, then the table; every job completes and the table has a row
 // per L with the flow checked against HMC.
-TEST_F(Jobscripts, CriticalLineStudyRunsAsArraysWithDependencies) {
-  const std::string dir = scratch_directory("slurm_critical");
-  for (const std::string size : {"4", "6"}) {
+// A tiny near-critical input per size, as input/critical/phi4_L<L>.yaml.
+void write_study_configs(const std::string& dir, const std::vector<std::string>& sizes) {
+  for (const std::string& size : sizes) {
     write_text(dir + "/phi4_L" + size + ".yaml",
                "lattice: {shape: [" + size + ", " + size + "]}\n"
                "action:  {kind: phi4, m2: -4.0, lambda: 6.0}\n"
@@ -130,6 +134,11 @@ TEST_F(Jobscripts, CriticalLineStudyRunsAsArraysWithDependencies) {
                "sample:  {n_configs: 512, batch_size: 128}\n"
                "hmc:     {n_trajectories: 60, n_thermalization: 80, tune: auto, tune_trajectories: 80, n_chains: 2}\n");
   }
+}
+
+TEST_F(Jobscripts, CriticalLineStudyRunsAsArraysWithDependencies) {
+  const std::string dir = scratch_directory("slurm_critical");
+  write_study_configs(dir, {"4", "6"});
   const CommandResult submitted =
       submit("STUDY_SIZES='4 6' STUDY_CONFIGS=" + dir + " SBATCH_EXTRA='" + kSmallAllocation + " --output=" + dir +
              "/%x-%A_%a.out' bash jobscripts/submit_critical_line.sh " + dir + "/study");
@@ -185,6 +194,59 @@ TEST_F(Jobscripts, ThermodynamicIntegrationRunsAsAnArrayAndCombines) {
   // The closed form of the free 4x4 field at m2 = 0.5 (analysis/FreeFieldLogZ).
   EXPECT_NEAR(value, -1.6540384125532768, 3 * error);
   EXPECT_LT(error, 0.05);
+}
+
+// The one data row of a CSV table with a header, by column name.
+std::map<std::string, std::string> csv_row(const std::string& text) {
+  std::vector<std::vector<std::string>> lines;
+  std::istringstream in(text);
+  for (std::string line; std::getline(in, line);) {
+    if (!line.empty() && line.back() == '\r') line.pop_back();
+    std::vector<std::string> fields;
+    std::istringstream cells(line);
+    for (std::string cell; std::getline(cells, cell, ',');) fields.push_back(cell);
+    if (!line.empty() && line.back() == ',') fields.emplace_back();
+    lines.push_back(fields);
+  }
+  EXPECT_EQ(lines.size(), 2u) << text;
+  std::map<std::string, std::string> row;
+  for (size_t i = 0; lines.size() == 2 && i < lines[0].size() && i < lines[1].size(); ++i) row[lines[0][i]] = lines[1][i];
+  return row;
+}
+
+// The free-energy study at L = 4 under the real scheduler: the flow and HMC
+// from the critical-line jobs, thermodynamic integration as an array over
+// its 4 + 2 nodes, the annealed ensemble and the bracket as arrays over L,
+// then the table; the three log Z agree within 3 combined errors.
+TEST_F(Jobscripts, FreeEnergyStudyRunsItsMethodsAsArrays) {
+  const std::string dir = scratch_directory("slurm_free_energy");
+  write_study_configs(dir, {"4"});
+  const CommandResult submitted =
+      submit("STUDY_SIZES=4 STUDY_CONFIGS=" + dir + " FE_OPTIONS='--ti-nodes 4 --ti-trajectories 100 "
+             "--anneal-steps 2 --anneal-configs 256' SBATCH_EXTRA='" + kSmallAllocation + " --output=" + dir +
+             "/%x-%A_%a.out' bash jobscripts/submit_free_energy.sh " + dir + "/study " + dir + "/free");
+  ASSERT_EQ(submitted.exit_code, 0) << submitted.output;
+  ASSERT_TRUE(cluster_->wait_until_idle(300)) << cluster_->run("squeue; tail -n 30 " + dir + "/*.out").output;
+  const std::string jobs = cluster_->run("squeue -h -t all -o '%j %T'").output;
+  for (const std::string name : {"free-energy-anneal", "free-energy-bracket", "free-energy-table"}) {
+    EXPECT_NE(jobs.find(name + " COMPLETED"), std::string::npos) << name << "\n" << jobs;
+  }
+  EXPECT_EQ(jobs.find("FAILED"), std::string::npos) << jobs;
+  EXPECT_EQ(EnsembleReader(dir + "/study/L4/flow/annealed.h5").n_written(), 256);
+  const nlohmann::json ti = nlohmann::json::parse(read_text(dir + "/free/L4/ti.json"));
+  EXPECT_EQ(ti.at("log_z").at("nodes").get<int>(), 4);
+  const nlohmann::json bracket = nlohmann::json::parse(read_text(dir + "/study/L4/flow/bracket.json"));
+  const double lower = bracket.at("log_z_bracket").at("lower").at("value").get<double>();
+  const double upper = bracket.at("log_z_bracket").at("upper").at("value").get<double>();
+  EXPECT_LT(lower, upper);
+  // table.csv (header and one row): L = 4, its three log Z within 3 combined errors.
+  const std::map<std::string, std::string> row = csv_row(read_text(dir + "/free/table.csv"));
+  EXPECT_EQ(row.at("L"), "4");
+  EXPECT_EQ(row.at("disagreements"), "");
+  EXPECT_LT(std::stod(row.at("max_deviation_sigma")), 3.0);
+  const double ti_log_z = ti.at("log_z").at("value").get<double>();
+  EXPECT_NEAR(std::stod(row.at("ti_log_z")), ti_log_z, 1e-5 * std::abs(ti_log_z));  // 6 digits in the CSV
+  EXPECT_TRUE(fs::exists(dir + "/free/free_energy.png"));
 }
 
 }  // namespace

@@ -22,12 +22,15 @@ Writes table.md, table.csv and free_energy.png under --out.
 
   python3 tools/study/free_energy.py [--sizes 6,8,...] [--ranks 2] [--out DIR] [--study DIR]
                                      [--anneal-steps 10] [--anneal-configs 8192] [--ti-nodes 8]
-                                     [--ti-trajectories 2000] [--configs DIR]
+                                     [--ti-trajectories 2000] [--configs DIR] [--budget small|full]
+  python3 tools/study/free_energy.py --arguments anneal|ti|ti-json|bracket --sizes L [same options]
 
 The flows and HMC ensembles come from the critical-line study in --study
 (default runs/study/small), which is run for the missing sizes. Every step
 is skipped when its output is complete, so the command can be run again
-after an interruption.
+after an interruption. On a cluster jobscripts/submit_free_energy.sh runs
+the same steps as SLURM arrays (their flowlat arguments from --arguments)
+and then this command, which finds them done and writes the table.
 """
 import argparse
 import json
@@ -57,39 +60,77 @@ def volume(size):
     return size * size
 
 
-def annealed_ensemble(args, size, flow_dir, model):
+def flow_paths(args, size):
+    """The critical-line study's flow directory, best model and HMC file for size L."""
+    directory = os.path.join(args.out, f"L{size}")
+    return (os.path.join(directory, "flow"), os.path.join(directory, "flow", "model_best.pt"),
+            os.path.join(directory, "hmc", "hmc.h5"))
+
+
+def anneal_arguments(args, size):
+    """flowlat's arguments for the annealed ensemble of size L; None when it is complete."""
+    flow_dir, model, _ = flow_paths(args, size)
     path = os.path.join(flow_dir, "annealed.h5")
     json_path = os.path.join(flow_dir, "annealed.json")
     if cl.ensemble_complete(path) and os.path.exists(json_path):
-        return read_json(json_path)
+        return None
     keys = [("run.output_dir", flow_dir), ("sample.anneal_steps", args.anneal_steps),
             ("sample.n_configs", args.anneal_configs), ("sample.batch_size", 512)]
-    cl.run(cl.mpirun(args) + [args.flowlat, "sample", cl.config_path(size), "--model", model, "--output", path,
-                              "--json", json_path, "--force"] + cl.sets(keys),
-           os.path.join(os.path.dirname(flow_dir), "anneal.log"))
-    return read_json(json_path)
+    start = ["--resume"] if os.path.exists(path) else ["--force"]
+    return (["sample", cl.config_path(size), "--model", model, "--output", path, "--json", json_path] + start
+            + cl.sets(keys))
 
 
-def bracket(args, flow_dir, hmc_file, model):
+def annealed_ensemble(args, size):
+    flow_dir, _, _ = flow_paths(args, size)
+    arguments = anneal_arguments(args, size)
+    if arguments:
+        cl.run(cl.mpirun(args) + [args.flowlat] + arguments, os.path.join(os.path.dirname(flow_dir), "anneal.log"))
+    return read_json(os.path.join(flow_dir, "annealed.json"))
+
+
+def bracket_arguments(args, size):
+    """flowlat's arguments for the log Z bracket of size L; None when it is there."""
+    flow_dir, model, hmc_file = flow_paths(args, size)
     out = os.path.join(flow_dir, "bracket.json")
-    if not os.path.exists(out):
-        cl.run(cl.mpirun(args) + [args.flowlat, "analyze", os.path.join(flow_dir, "ensemble.h5"), "--versus", hmc_file,
-                                  "--model", model, "--json", out, "--force"],
-               os.path.join(flow_dir, "bracket.log"))
-    return read_json(out)["log_z_bracket"]
-
-
-def thermodynamic_integration(args, size, directory):
-    out = os.path.join(directory, "ti.json")
-    os.makedirs(directory, exist_ok=True)
     if os.path.exists(out):
-        return read_json(out)
-    keys = [("run.output_dir", directory), ("ti.nodes", args.ti_nodes), ("hmc.step_jitter", 0.2),
-            ("hmc.n_trajectories", args.ti_trajectories), ("hmc.n_thermalization", 500),
+        return None
+    return ["analyze", os.path.join(flow_dir, "ensemble.h5"), "--versus", hmc_file, "--model", model, "--json", out,
+            "--force"]
+
+
+def bracket(args, size):
+    flow_dir, _, _ = flow_paths(args, size)
+    arguments = bracket_arguments(args, size)
+    if arguments:
+        cl.run(cl.mpirun(args) + [args.flowlat] + arguments, os.path.join(flow_dir, "bracket.log"))
+    return read_json(os.path.join(flow_dir, "bracket.json"))["log_z_bracket"]
+
+
+def ti_json(args, size):
+    return os.path.join(args.ti_out, f"L{size}", "ti.json")
+
+
+def ti_arguments(args, size):
+    """`flowlat ti`'s configuration and --set arguments for size L (without --json and
+    --resume, which the in-process run and jobscripts/submit_ti.sh add); None when done."""
+    if os.path.exists(ti_json(args, size)):
+        return None
+    keys = [("run.output_dir", os.path.dirname(ti_json(args, size))), ("ti.nodes", args.ti_nodes),
+            ("hmc.step_jitter", 0.2), ("hmc.n_trajectories", args.ti_trajectories), ("hmc.n_thermalization", 500),
             ("hmc.tune_trajectories", 300)]
-    resume = ["--resume"] if os.path.isdir(os.path.join(directory, "ti")) else []
-    cl.run(cl.mpirun(args) + [args.flowlat, "ti", cl.config_path(size), "--json", out] + resume + cl.sets(keys),
-           os.path.join(directory, "ti.log"))
+    return [cl.config_path(size)] + cl.sets(keys)
+
+
+def thermodynamic_integration(args, size):
+    out = ti_json(args, size)
+    directory = os.path.dirname(out)
+    os.makedirs(directory, exist_ok=True)
+    arguments = ti_arguments(args, size)
+    if arguments:
+        resume = ["--resume"] if os.path.isdir(os.path.join(directory, "ti")) else []
+        cl.run(cl.mpirun(args) + [args.flowlat, "ti", "--json", out] + resume + arguments,
+               os.path.join(directory, "ti.log"))
     return read_json(out)
 
 
@@ -115,19 +156,17 @@ def seconds_to_target(fixed, varying, error, target):
 def study_point(args, size, source_model, earlier_training):
     t0 = time.time()
     row, model, cumulative = cl.study_point(args, size, source_model, earlier_training)
-    directory = os.path.join(args.out, f"L{size}")
-    flow_dir = os.path.join(directory, "flow")
-    hmc_file = os.path.join(directory, "hmc", "hmc.h5")
+    flow_dir, _, _ = flow_paths(args, size)
     target = TARGET_F * volume(size)
     flow = read_json(os.path.join(flow_dir, "ensemble.h5.json"))
     flow_cost = flow["cost"]["sampler"]
     flow_z = flow["observables"]["log_z"]["reweighted"]
     flow_sampling = flow_cost["seconds_per_row"] * flow["n"]
-    annealed = annealed_ensemble(args, size, flow_dir, model)
+    annealed = annealed_ensemble(args, size)
     annealed_sampling = annealed["seconds"]
-    ti = thermodynamic_integration(args, size, os.path.join(args.ti_out, f"L{size}"))
+    ti = thermodynamic_integration(args, size)
     ti_fixed, ti_varying = ti_seconds(ti)
-    limits = bracket(args, flow_dir, hmc_file, model)
+    limits = bracket(args, size)
     methods = {
         "flow": (flow_z["value"], flow_z["error"], seconds_to_target(cumulative, flow_sampling, flow_z["error"], target)),
         "annealed": (annealed["log_z"], annealed["log_z_error"],
@@ -223,6 +262,20 @@ def plot(args, rows):
     fig.savefig(os.path.join(args.out_free, "free_energy.png"), dpi=120)
 
 
+def print_arguments(args):
+    sizes = [int(s) for s in args.sizes.split(",")]
+    if len(sizes) != 1:
+        print("--arguments needs one size in --sizes", file=sys.stderr)
+        return 2
+    if args.arguments == "ti-json":
+        arguments = [ti_json(args, sizes[0])]
+    else:
+        build = {"anneal": anneal_arguments, "ti": ti_arguments, "bracket": bracket_arguments}[args.arguments]
+        arguments = build(args, sizes[0]) or []
+    sys.stdout.write("".join(str(a) + "\0" for a in arguments))
+    return 0
+
+
 def main():
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("--sizes", default="6,8,10,12")
@@ -234,14 +287,21 @@ def main():
     p.add_argument("--anneal-configs", type=int, default=8192)
     p.add_argument("--ti-nodes", type=int, default=8)
     p.add_argument("--ti-trajectories", type=int, default=2000)
+    p.add_argument("--budget", choices=sorted(cl.BUDGETS), default="small",
+                   help="the critical-line study's budget for flows and HMC it runs (default small)")
+    p.add_argument("--arguments", choices=["anneal", "ti", "ti-json", "bracket"],
+                   help="print, NUL-separated, the flowlat arguments of this step for the one size of --sizes "
+                        "(nothing when its output is complete; ti: the configuration and --set arguments for "
+                        "jobscripts/submit_ti.sh, ti-json: its --json file) and exit: the jobscripts' source of truth")
     p.add_argument("--flowlat", default=os.environ.get("FLOWLAT", os.path.join(cl.ROOT, "build", "flowlat")))
     args = p.parse_args()
-    args.budget = "small"
     cl.CONFIGS = os.path.abspath(args.configs or cl.CONFIGS)
     # args.out is the critical-line study's directory (critical_line's functions use it).
     args.out = os.path.abspath(args.study or os.path.join(cl.ROOT, "runs", "study", "small"))
     args.out_free = os.path.abspath(args.free_out or os.path.join(cl.ROOT, "runs", "free_energy"))
     args.ti_out = args.out_free
+    if args.arguments:
+        return print_arguments(args)
     os.makedirs(args.out, exist_ok=True)
     os.makedirs(args.out_free, exist_ok=True)
     rows, model, training = [], None, 0.0
