@@ -14,6 +14,7 @@
 #include "analysis/GammaMethod.hpp"
 #include "analysis/Jackknife.hpp"
 #include "analysis/Observables.hpp"
+#include "analysis/ReplicaLayout.hpp"
 #include "analysis/WeightTail.hpp"
 #include "config/ConfigError.hpp"
 #include "io/H5Dataset.hpp"
@@ -96,25 +97,15 @@ void describe(EnsembleReader& reader, const EnsembleAnalysisOptions& options, En
 // rows chain by chain (interleaved files: row s C + c; older ones chain c
 // in one block) and analyses them as replicas. Flow files: one chain.
 void order_replicas(const EnsembleReader& reader, std::vector<int64_t>& state, EnsembleAnalysis& result) {
-  const int64_t n = static_cast<int64_t>(state.size()), chains = result.n_chains;
-  if (result.source != "hmc" || chains <= 1 || n % chains != 0 || n / chains < 2) {
-    if (chains > 1) result.notes.push_back("the chains could not be separated: analysed as one chain");
-    result.replica_lengths = {static_cast<std::size_t>(n)};
+  const ReplicaLayout layout =
+      replica_layout(reader, static_cast<int64_t>(state.size()), result.source == "hmc" ? result.n_chains : 1);
+  result.replica_lengths = layout.lengths();
+  if (!layout.separable) {
+    if (result.n_chains > 1) result.notes.push_back("the chains could not be separated: analysed as one chain");
     return;
   }
-  const int64_t length = n / chains;
-  const bool interleaved = reader.has_attribute(ensemble::kChainLayout) &&
-                           reader.attribute_string(ensemble::kChainLayout) == "interleaved";
-  if (interleaved) {
-    std::vector<int64_t> ordered;
-    ordered.reserve(state.size());
-    for (int64_t c = 0; c < chains; ++c) {
-      for (int64_t s = 0; s < length; ++s) ordered.push_back(state[static_cast<size_t>(s * chains + c)]);
-    }
-    state = std::move(ordered);
-  }
-  result.replica_lengths.assign(static_cast<size_t>(chains), static_cast<std::size_t>(length));
-  result.notes.push_back(std::to_string(chains) + " independent chains of " + std::to_string(length) +
+  state = chain_major(state, layout);
+  result.notes.push_back(std::to_string(layout.chains) + " independent chains of " + std::to_string(layout.length) +
                          " rows: the Gamma method analyses them as replicas");
 }
 

@@ -4,35 +4,13 @@
 #include <cstdio>
 
 #include "analysis/GammaMethod.hpp"
+#include "analysis/ReplicaLayout.hpp"
 #include "config/ConfigError.hpp"
 #include "ensemble/EnsembleFormat.hpp"
 #include "ensemble/EnsembleReader.hpp"
 
 namespace flowlat {
 namespace {
-
-// log p - log q of the HMC rows, chain by chain (interleaved files: row s C + c),
-// and the chains' lengths, for the Gamma method's replicas.
-std::vector<double> chain_major(const EnsembleReader& hmc, const std::vector<double>& values,
-                                std::vector<std::size_t>& lengths) {
-  const int64_t n = static_cast<int64_t>(values.size());
-  const int64_t chains = hmc.has_attribute("n_chains") ? hmc.attribute_int64("n_chains") : 1;
-  const bool interleaved = hmc.has_attribute(ensemble::kChainLayout) &&
-                           hmc.attribute_string(ensemble::kChainLayout) == "interleaved";
-  if (chains <= 1 || n % chains != 0 || n / chains < 2) {
-    lengths = {static_cast<std::size_t>(n)};
-    return values;
-  }
-  const int64_t length = n / chains;
-  lengths.assign(static_cast<size_t>(chains), static_cast<std::size_t>(length));
-  if (!interleaved) return values;
-  std::vector<double> ordered;
-  ordered.reserve(values.size());
-  for (int64_t c = 0; c < chains; ++c) {
-    for (int64_t s = 0; s < length; ++s) ordered.push_back(values[static_cast<size_t>(s * chains + c)]);
-  }
-  return ordered;
-}
 
 std::string value_error(double value, double error) {
   char text[64];
@@ -52,10 +30,11 @@ LogZBracket log_z_bracket(const EnsembleAnalysis& flow, const std::string& hmc_p
   }
   std::vector<double> gap = hmc.read_column(ensemble::kLogP, 0, n);
   for (size_t i = 0; i < gap.size(); ++i) gap[i] -= flow_log_q[i];
-  std::vector<std::size_t> lengths;
-  const std::vector<double> series = chain_major(hmc, gap, lengths);
+  // The chains as the Gamma method's replicas.
+  const ReplicaLayout layout =
+      replica_layout(hmc, n, hmc.has_attribute("n_chains") ? hmc.attribute_int64("n_chains") : 1);
   const GammaMethodResult upper =
-      gamma_method({series}, [](const std::vector<double>& m) { return m[0]; }, lengths);
+      gamma_method({chain_major(gap, layout)}, [](const std::vector<double>& m) { return m[0]; }, layout.lengths());
 
   LogZBracket bracket;
   bracket.lower = flow.scalar("log_z_lower_bound").estimate.reweighted;
