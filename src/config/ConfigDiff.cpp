@@ -71,4 +71,19 @@ std::vector<std::string> forbidden_changes(const std::string& stored_yaml, const
   return changes;
 }
 
+void refuse_forbidden_changes(const std::string& stored_yaml, const std::string& new_yaml, Changeable restart,
+                              const std::string& stored_where, const std::string& context,
+                              const std::string& refusal) {
+  std::vector<std::string> changes;
+  try {
+    changes = forbidden_changes(stored_yaml, new_yaml, restart, stored_where);
+  } catch (const ConfigError& e) {
+    throw ConfigError(context + ": " + e.what());
+  }
+  if (changes.empty()) return;
+  std::string message = context + ": " + refusal + ":";
+  for (const std::string& change : changes) message += "\n  " + change;
+  throw ConfigError(message);
+}
+
 }  // namespace flowlat

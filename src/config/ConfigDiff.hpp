@@ -18,6 +18,15 @@ namespace flowlat {
 std::vector<std::string> forbidden_changes(const std::string& stored_yaml, const std::string& new_yaml,
                                            Changeable restart, const std::string& stored_where);
 
+// Throws ConfigError "<context>: <refusal>:" followed by forbidden_changes'
+// lines, one per key, when there are any; a stored text that cannot be read
+// is refused as "<context>: the configuration <stored_where> cannot be
+// read (...)". Every restart check (train, sample, hmc, ti) words its
+// refusal through this. Local.
+void refuse_forbidden_changes(const std::string& stored_yaml, const std::string& new_yaml, Changeable restart,
+                              const std::string& stored_where, const std::string& context,
+                              const std::string& refusal);
+
 // True for the keys that may differ on `restart`. Local.
 bool may_change(const std::string& key, Changeable restart);
 

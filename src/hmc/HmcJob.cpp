@@ -124,19 +124,9 @@ void check_resumable(const Config& config, const std::string& path, int64_t tota
                       std::to_string(total_chains) + " chains (" + ensemble::kChainFields +
                       "); this one has none or another number: it cannot be continued");
   }
-  std::vector<std::string> changes;
-  try {
-    changes = forbidden_changes(reader.attribute_string("config"), config.resolved_yaml(), Changeable::OnHmcResume,
-                                "in the file");
-  } catch (const ConfigError& e) {
-    throw ConfigError(path + ": " + e.what());
-  }
-  std::string message;
-  for (const std::string& change : changes) message += "\n  " + change;
-  if (!message.empty()) {
-    throw ConfigError(path + ": --resume needs the configuration the file was started with; these keys differ:" +
-                      message);
-  }
+  refuse_forbidden_changes(reader.attribute_string("config"), config.resolved_yaml(), Changeable::OnHmcResume,
+                           "in the file", path,
+                           "--resume needs the configuration the file was started with; these keys differ");
   if (!reader.has_attribute(ensemble::kChainLayout) || reader.attribute_int64("n_chains") != total_chains) {
     throw ConfigError(path + ": --resume needs the same number of chains (hmc.n_chains x ranks = " +
                       std::to_string(total_chains) + ") in an interleaved HMC file");

@@ -23,15 +23,9 @@ enum class NodeState { Missing, Partial, Complete };
 NodeState node_state(const Config& node_config, const TiNode& node) {
   if (!std::filesystem::exists(node.file)) return NodeState::Missing;
   EnsembleReader reader = open_ensemble_input(node.file);
-  const std::vector<std::string> changes =
-      forbidden_changes(reader.attribute_string("config"), node_config.resolved_yaml(), Changeable::OnHmcResume,
-                        "in the file");
-  if (!changes.empty()) {
-    std::string message;
-    for (const std::string& change : changes) message += "\n  " + change;
-    throw ConfigError(node.file + ": this node of the integration was run with other settings (--force runs every "
-                      "node anew):" + message);
-  }
+  refuse_forbidden_changes(reader.attribute_string("config"), node_config.resolved_yaml(), Changeable::OnHmcResume,
+                           "in the file", node.file,
+                           "this node of the integration was run with other settings (--force runs every node anew)");
   return reader.n_written() == reader.n_total() ? NodeState::Complete : NodeState::Partial;
 }
 

@@ -53,18 +53,10 @@ void check_resumable(const std::string& path, const Config& config, const std::s
     throw ConfigError(path + ": --resume needs the model the file was started with (model_checksum " + recorded +
                       "), but " + model_path + " has " + model_checksum);
   }
-  std::vector<std::string> changes;
-  try {
-    changes = forbidden_changes(
-      reader.attribute_string("config"), config.resolved_yaml(), Changeable::OnSampleResume, "in the file");
-  } catch (const ConfigError& e) {
-    throw ConfigError(path + ": " + e.what());
-  }
-  if (changes.empty()) return;
-  std::string message = path + ": --resume needs the configuration the file was started with (its 'config' "
-                        "attribute); these keys differ:";
-  for (const std::string& change : changes) message += "\n  " + change;
-  throw ConfigError(message);
+  refuse_forbidden_changes(reader.attribute_string("config"), config.resolved_yaml(), Changeable::OnSampleResume,
+                           "in the file", path,
+                           "--resume needs the configuration the file was started with (its 'config' attribute); "
+                           "these keys differ");
 }
 
 // A new ensemble file with its provenance attributes, or the partly

@@ -39,14 +39,10 @@ std::optional<LoadedCheckpoint> find_resume_point(const Config& config, const Ru
                                 " (run without --resume to start a new run)", ExitCode::InputError);
     }
     if (!checkpoint) return;
-    const auto changes = forbidden_changes(checkpoint->config_yaml, config.resolved_yaml(), Changeable::OnTrainResume,
-                                           "in the checkpoint");
-    if (!changes.empty()) {
-      std::string message = checkpoint->path + ": cannot resume with a changed configuration (only " +
-                            changeable_keys(Changeable::OnTrainResume) + " may change):";
-      for (const std::string& change : changes) message += "\n  " + change;
-      throw CollectiveError(message, ExitCode::InputError);
-    }
+    refuse_forbidden_changes(checkpoint->config_yaml, config.resolved_yaml(), Changeable::OnTrainResume,
+                             "in the checkpoint", checkpoint->path,
+                             "cannot resume with a changed configuration (only " +
+                                 changeable_keys(Changeable::OnTrainResume) + " may change)");
     if (checkpoint->step > config.train.steps) {
       throw CollectiveError(checkpoint->path + ": the checkpoint is at step " + std::to_string(checkpoint->step) +
                                 ", past train.steps = " + std::to_string(config.train.steps),
