@@ -70,8 +70,12 @@ std::string composition(const Config& config, MemoryUse use, int ranks) {
              std::to_string(ranks) + " rank(s), with flow.n_layers " + std::to_string(config.flow.n_layers) +
              " and flow.hidden_channels; lower train.batch_size or lattice.shape, or use more nodes";
     case MemoryUse::Sample:
-      return lattice + " x sample.batch_size " + std::to_string(config.sample.batch_size) +
-             " per rank; lower sample.batch_size or lattice.shape";
+      return lattice + " x sample.batch_size " + std::to_string(config.sample.batch_size) + " per rank" +
+             (config.sample.anneal_steps > 0 ? ", annealed (sample.anneal_steps " +
+                                                   std::to_string(config.sample.anneal_steps) +
+                                                   ": gradients through the flow)"
+                                             : "") +
+             "; lower sample.batch_size or lattice.shape";
     case MemoryUse::Hmc:
       return lattice + " x hmc.n_chains " + std::to_string(config.hmc.n_chains) +
              " per rank; lower hmc.n_chains or lattice.shape";
@@ -101,19 +105,26 @@ double rank_memory_bytes(const Config& config, MemoryUse use, int ranks) {
   const bool ode = config.flow.ode_layer != OdeLayerKind::None;
   const double ode_values = ode ? 3.0 * static_cast<double>(config.flow.ode_frequencies + config.flow.ode_channels) : 0;
   const double ode_evaluations = ode ? 4.0 * static_cast<double>(config.flow.ode_pieces * config.flow.ode_substeps) : 0;
+  // Kept for a backward pass, per site and sample: each coupling's hidden
+  // activations, its outputs and the field; every velocity evaluation of
+  // the ODE layer.
+  const double backward_per_site =
+      layers * (hidden_sum(config) + 6 + spline_values) + ode_evaluations * ode_values;
   switch (use) {
-    case MemoryUse::Train: {
-      // Kept for the backward pass, per site and sample: each coupling's
-      // hidden activations, its outputs and the field; every velocity
-      // evaluation of the ODE layer.
-      const double per_site = layers * (hidden_sum(config) + 6 + spline_values) + ode_evaluations * ode_values;
-      return kLibraries + 4 * parameters(config) * bytes + share(config.train.batch_size) * volume * per_site * bytes;
-    }
+    case MemoryUse::Train:
+      return kLibraries + 4 * parameters(config) * bytes +
+             share(config.train.batch_size) * volume * backward_per_site * bytes;
     case MemoryUse::Sample: {
+      const double batch = static_cast<double>(config.sample.batch_size);
+      if (config.sample.anneal_steps > 0) {
+        // Annealing moves the latent fields by gradients through the flow:
+        // a backward pass per batch, plus the latent field, its momentum
+        // and force and the field at the start of the move.
+        return kLibraries + 2 * parameters(config) * bytes + batch * volume * (backward_per_site + 4) * bytes;
+      }
       // No backward pass: one layer's activations at a time.
       const double per_site = std::max(hidden_max(config) + 8 + spline_values, ode_values);
-      return kLibraries + parameters(config) * bytes +
-             static_cast<double>(config.sample.batch_size) * volume * per_site * bytes;
+      return kLibraries + parameters(config) * bytes + batch * volume * per_site * bytes;
     }
     case MemoryUse::Hmc:
       // hmc.n_chains per rank: field, momentum, force and the saved field, in float64.

@@ -1,7 +1,7 @@
 // The memory estimate that refuses runs too large for the node must be a
 // lower bound of what a run really takes (or it would refuse runs that
-// fit): checked against the peak resident memory of real training and
-// sampling runs.
+// fit): checked against the peak resident memory of real training,
+// sampling and annealed sampling runs.
 #include <gtest/gtest.h>
 #include <sys/resource.h>
 
@@ -43,6 +43,19 @@ TEST(MemoryCheck, TheEstimateIsALowerBoundOfARealRun) {
 
   ASSERT_EQ(run_flowlat("sample " + dir + "/big.yaml").exit_code, 0);
   EXPECT_LE(rank_memory_bytes(config, MemoryUse::Sample, 1), peak_child_bytes());
+
+  // Annealing keeps the flow's activations for its gradients, as training
+  // does, for a whole sampling batch (4x the training batch here, so that
+  // its peak is the largest so far).
+  Config annealed = config;
+  annealed.sample.anneal_steps = 1;
+  annealed.sample.anneal_md_steps = 1;
+  const double annealed_estimate = rank_memory_bytes(annealed, MemoryUse::Sample, 1);
+  EXPECT_GT(annealed_estimate, 2 * rank_memory_bytes(config, MemoryUse::Sample, 1));
+  ASSERT_EQ(run_flowlat("sample " + dir + "/big.yaml --force --set sample.anneal_steps=1 --set "
+                        "sample.anneal_md_steps=1 --output " + dir + "/annealed.h5").exit_code, 0);
+  EXPECT_LE(annealed_estimate, peak_child_bytes());
+  EXPECT_GE(annealed_estimate, 0.4 * peak_child_bytes()) << "the estimate stopped seeing the annealing's gradients";
 }
 
 TEST(MemoryCheck, TheEstimateGrowsWithWhatTheMessageTellsToLower) {
