@@ -17,30 +17,19 @@ export FE_OUT=$(realpath -m "${2:-runs/free_energy/full}")
 export STUDY_SIZES=${STUDY_SIZES:-"6 8 10 12 14 20 32"}
 read -r -a sizes <<< "$STUDY_SIZES"
 read -r -a extra <<< "${SBATCH_EXTRA:-}"
-read -r -a options <<< "${FE_OPTIONS:-}"
-configs=()
-if [ -n "${STUDY_CONFIGS:-}" ]; then configs=(--configs "$STUDY_CONFIGS"); fi
 last=$((${#sizes[@]} - 1))
 mkdir -p "$STUDY_OUT" "$FE_OUT"
 
 STUDY_JOBS_FILE=$FE_OUT/critical_line_jobs.txt bash jobscripts/submit_critical_line.sh "$STUDY_OUT"
 source "$FE_OUT/critical_line_jobs.txt"   # hmc, train, sample, analyze, table
 
-# study_arguments STEP SIZE: free_energy.py's flowlat arguments, NUL-separated, into $arguments.
-study_arguments() {
-  local listing
-  listing=$(mktemp)
-  python3 tools/study/free_energy.py --arguments "$1" --sizes "$2" --study "$STUDY_OUT" --out "$FE_OUT" \
-    "${configs[@]}" "${options[@]}" > "$listing"
-  mapfile -d '' arguments < "$listing"
-  rm -f "$listing"
-}
+source jobscripts/free_energy_common.sh
 combines=()
 for size in "${sizes[@]}"; do
-  study_arguments ti "$size"
+  free_energy_arguments ti "$size"
   if [ "${#arguments[@]}" -eq 0 ]; then continue; fi    # ti.json already there
   ti=("${arguments[@]}")
-  study_arguments ti-json "$size"
+  free_energy_arguments ti-json "$size"
   mkdir -p "$(dirname "${arguments[0]}")"
   line=$(TI_JSON=${arguments[0]} bash jobscripts/submit_ti.sh "${ti[@]}")
   echo "L = $size thermodynamic integration: $line"
@@ -55,5 +44,5 @@ for job in "${combines[@]}"; do after+=":$job"; done
 sizes_csv=$(IFS=,; echo "${sizes[*]}")
 table=$(sbatch --parsable "${extra[@]}" --dependency="$after" --job-name=free-energy-table \
         --output="$FE_OUT/table-%j.out" \
-        --wrap="bash tools/study/free_energy.sh --budget full --sizes $sizes_csv --study $STUDY_OUT --out $FE_OUT ${configs[*]} ${options[*]}")
+        --wrap="bash tools/study/free_energy.sh --budget full --sizes $sizes_csv --study $STUDY_OUT --out $FE_OUT ${STUDY_CONFIGS:+--configs $STUDY_CONFIGS} ${FE_OPTIONS:-}")
 echo "free energy: anneal $anneal  bracket $bracket  TI combines ${combines[*]:-none}  table $table  (output $FE_OUT)"
