@@ -27,6 +27,12 @@ FLOWLAT=$BUILD/flowlat
 failures=0
 step() { printf '\n== %s\n' "$*"; }
 check() { if "$@"; then echo "PASS"; else echo "FAIL: $*"; failures=$((failures + 1)); fi; }
+# median_ms_per_step DIR: a training's median ms/step, its first tenth (warm-up) left out.
+median_ms_per_step() {
+  "$PYTHON" -c "import statistics, sys; r = [float(l.split(',')[3]) for l in open(sys.argv[1]).read().splitlines()[1:]]; print(f'{1e3 * statistics.median(r[len(r) // 10:]):.2f}')" "$1/history.csv"
+}
+# configs_per_s: the rate printed by `flowlat sample` (on stdin).
+configs_per_s() { grep "configs/s" | sed 's| configs/s.*||' | awk '{print $NF}'; }
 
 step "0. build"
 nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader || true
@@ -102,9 +108,9 @@ for cfg in "8 64 float32 300" "32 256 float32 60" "8 64 float32 300 best"; do
   "$FLOWLAT" train "$input" --force --set lattice.shape=[$1,$1] --set train.batch_size=$2 --set run.precision=$3 \
     --set train.steps=$4 --set train.log_every=$4 --set train.eval_every=0 --set run.device=cuda \
     --set run.output_dir="$WORK/speed" > "$WORK/speed.log"
-  ms=$("$PYTHON" -c "import statistics,sys; r=[float(l.split(',')[3]) for l in open('$WORK/speed/history.csv').read().splitlines()[1:]]; print(f'{1e3*statistics.median(r[len(r)//10:]):.2f}')")
+  ms=$(median_ms_per_step "$WORK/speed")
   rate=$("$FLOWLAT" sample "$input" --force --set lattice.shape=[$1,$1] --set run.precision=$3 --set run.device=cuda \
-    --set sample.n_configs=65536 --set sample.batch_size=4096 --set run.output_dir="$WORK/speed" | grep "configs/s" | sed 's| configs/s.*||' | awk '{print $NF}')
+    --set sample.n_configs=65536 --set sample.batch_size=4096 --set run.output_dir="$WORK/speed" | configs_per_s)
   tutorial=$("$PYTHON" tools/bench/tutorial_baseline.py --device cuda --L "$1" --batch "$2" --dtype "$3" --layers "$layers" \
     --train-steps "$4" --warmup-steps 30 --sample-configs 65536 --sample-batch 4096 | tail -1)
   "$PYTHON" -c "import json; t=json.loads('''$tutorial'''); print(f'L={$1} b={$2} $3 ${5:-tutorial}: train ms/step flowlat $ms, tutorial {t[\"train_ms_per_step_median\"]:.2f}; sample configs/s flowlat $rate, tutorial {t[\"sample_configs_per_s\"]:.0f}')"
@@ -114,10 +120,10 @@ for batch in 256 1024; do
   "$FLOWLAT" train "$WORK/ode.yaml" --force --set lattice.shape=[32,32] --set train.batch_size=$batch \
     --set train.steps=60 --set train.log_every=60 --set run.precision=float32 --set run.deterministic=false \
     --set run.device=cuda --set run.output_dir="$WORK/speed" > "$WORK/speed.log"
-  ms=$("$PYTHON" -c "import statistics; r=[float(l.split(',')[3]) for l in open('$WORK/speed/history.csv').read().splitlines()[1:]]; print(f'{1e3*statistics.median(r[len(r)//10:]):.1f}')")
+  ms=$(median_ms_per_step "$WORK/speed")
   rate=$("$FLOWLAT" sample "$WORK/ode.yaml" --force --set lattice.shape=[32,32] --set run.device=cuda --set run.precision=float32 \
     --set run.deterministic=false --set sample.n_configs=65536 --set sample.batch_size=4096 --set sample.store_configs=false \
-    --model "$WORK/speed/model.pt" --set run.output_dir="$WORK/speed" | grep "configs/s" | sed 's| configs/s.*||' | awk '{print $NF}')
+    --model "$WORK/speed/model.pt" --set run.output_dir="$WORK/speed" | configs_per_s)
   echo "continuous family L=32 b=$batch float32: train ms/step $ms; sample configs/s $rate"
 done
 

@@ -23,37 +23,37 @@ def models(a_path, b_path, tolerance):
     return 0 if worst <= tolerance else 1
 
 
-def ensembles(a_path, b_path):
+def _datasets(a_path, b_path):
+    """(name, a's values, b's values) of the rows both files hold."""
     import h5py
-    import numpy as np
-    failed = 0
     with h5py.File(a_path, "r") as a, h5py.File(b_path, "r") as b:
         for name in ("configs", "log_q", "log_p", "log_w"):
-            if name not in a:
-                continue
-            x, y = a[name][()], b[name][()]
-            same = x.shape == y.shape and np.array_equal(x.view(np.uint8), y.view(np.uint8))
-            print(f"{name}: {x.shape} {'bitwise equal' if same else 'DIFFERENT'}")
-            failed |= not same
+            if name in a:
+                yield name, a[name][()], b[name][()]
+
+
+def ensembles(a_path, b_path):
+    import numpy as np
+    failed = 0
+    for name, x, y in _datasets(a_path, b_path):
+        same = x.shape == y.shape and np.array_equal(x.view(np.uint8), y.view(np.uint8))
+        print(f"{name}: {x.shape} {'bitwise equal' if same else 'DIFFERENT'}")
+        failed |= not same
     return 1 if failed else 0
 
 
 def close(a_path, b_path, tolerance):
-    import h5py
     import numpy as np
     failed = 0
-    with h5py.File(a_path, "r") as a, h5py.File(b_path, "r") as b:
-        for name in ("configs", "log_q", "log_p", "log_w"):
-            if name not in a:
-                continue
-            x, y = a[name][()].astype(np.float64), b[name][()].astype(np.float64)
-            if x.shape != y.shape:
-                print(f"{name}: shapes {x.shape} and {y.shape} differ")
-                failed = 1
-                continue
-            worst = np.abs(x - y).max() / max(1.0, np.abs(y).max())
-            print(f"{name}: {x.shape} max relative difference {worst:.3e} (tolerance {tolerance:g})")
-            failed |= not worst <= tolerance
+    for name, x, y in _datasets(a_path, b_path):
+        if x.shape != y.shape:
+            print(f"{name}: shapes {x.shape} and {y.shape} differ")
+            failed = 1
+            continue
+        x, y = x.astype(np.float64), y.astype(np.float64)
+        worst = np.abs(x - y).max() / max(1.0, np.abs(y).max())
+        print(f"{name}: {x.shape} max relative difference {worst:.3e} (tolerance {tolerance:g})")
+        failed |= not worst <= tolerance
     return 1 if failed else 0
 
 
