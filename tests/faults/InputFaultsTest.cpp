@@ -143,6 +143,8 @@ const std::vector<Fault>& override_faults() {
        "sample\\.anneal_steps: must be in \\[0, 100000\\] \\(got -1\\)"},
       {"SetAnnealingStepOfZero", "{bin} sample tiny.yaml --set sample.anneal_steps=2 --set sample.anneal_step_size=0", 2,
        "sample\\.anneal_step_size: must be in \\[1e-06, 10\\] \\(got 0\\)"},
+      {"SetAnnealingWithoutLeapfrogSteps", "{bin} sample tiny.yaml --set sample.anneal_steps=2 --set sample.anneal_md_steps=0",
+       2, "sample\\.anneal_md_steps: must be in \\[1, 1000\\] \\(got 0\\)"},
       {"ResumeSampleWithOtherAnnealing", "{bin} sample tiny.yaml --resume --set sample.anneal_steps=2", 2,
        "ensemble\\.h5: --resume needs the configuration the file was started with .*:\\n  sample\\.anneal_steps: 0 "
        "in the file, 2 now"},
