@@ -105,6 +105,11 @@ class FreeEnergyCurve(unittest.TestCase):
                 self.assertLess(a["delta_deviation_sigma"], 3)
                 self.assertAlmostEqual(a["f"], -a["log_z"] / 16)
             self.assertTrue(os.path.getsize(os.path.join(out, "free_energy_curve.png")) > 0)
+            # Independent ensembles: point i samples with sample.seed 4321 + i (one seed for all
+            # correlated neighbouring points through the same prior draws).
+            for i, m2 in enumerate([-5, -4, -3]):
+                with open(os.path.join(out, f"m2_{m2:+.4f}.sample.log")) as f:
+                    self.assertIn(f"--set sample.seed={4321 + i}", f.readline())
 
 
 if __name__ == "__main__":

@@ -6,7 +6,10 @@ For each m2 of --m2 (in the order given) the curve
      (--first-steps), each later one from the previous m2's best model
      (train.init_from, --steps, no warm-up),
   2. samples a fresh ensemble and analyses it, reweighting it to the next
-     m2 (`flowlat analyze --reweight-to m2=...`),
+     m2 (`flowlat analyze --reweight-to m2=...`); point i samples with
+     sample.seed = --sample-seed + i: with one seed for all, neighbouring
+     flows (each started from the last) map the same prior draws to nearly
+     the same configurations, and the points' errors are correlated,
 and writes table.md, table.csv and free_energy_curve.png under --out: per
 m2 the flow's log Z, f and their errors, the ESS, and between neighbours the
 difference log Z(m2') - log Z(m2) two ways, from the two flows' absolute
@@ -14,7 +17,7 @@ values and by reweighting one ensemble, with their deviation in combined
 errors (a consistency check of both; marked beyond 3).
 
   python3 tools/study/free_energy_curve.py INPUT --m2 -6,-5,-4,-3,-2 [--steps 600] [--first-steps N]
-                                           [--configs 65536] [--ranks 2] [--out DIR]
+                                           [--configs 65536] [--sample-seed 4321] [--ranks 2] [--out DIR]
 
 Every step is skipped when its output is complete, so the command can be
 run again after an interruption. FLOWLAT=path/to/flowlat runs another build.
@@ -36,7 +39,7 @@ if __name__ == "__main__":
 import critical_line as cl  # noqa: E402
 
 
-def point(args, m2, source_model, next_m2):
+def point(args, index, m2, source_model, next_m2):
     name = f"m2_{m2:+.4f}"
     directory = os.path.join(args.out, name)  # the run directory (logs beside it: flowlat train wants it its own)
     os.makedirs(directory, exist_ok=True)
@@ -52,7 +55,8 @@ def point(args, m2, source_model, next_m2):
     if not cl.ensemble_complete(ensemble):
         start = ["--resume"] if os.path.exists(ensemble) else []
         cl.run(cl.mpirun(args) + [args.flowlat, "sample", args.input, "--model", model] + start +
-               cl.sets(keys + [("sample.n_configs", args.configs), ("sample.output", "ensemble.h5")]),
+               cl.sets(keys + [("sample.n_configs", args.configs), ("sample.output", "ensemble.h5"),
+                               ("sample.seed", args.sample_seed + index)]),
                os.path.join(args.out, name + ".sample.log"))
     out = os.path.join(directory, "analysis.json")
     command = [args.flowlat, "analyze", ensemble, "--json", out, "--force"]
@@ -123,6 +127,8 @@ def main():
     p.add_argument("--steps", type=int, default=600, help="training steps of every m2 after the first")
     p.add_argument("--first-steps", type=int, default=None, help="training steps of the first m2 (default 4 x --steps)")
     p.add_argument("--configs", type=int, default=65536)
+    p.add_argument("--sample-seed", type=int, default=4321,
+                   help="sample.seed of the first m2; the i-th samples with this + i (independent ensembles)")
     p.add_argument("--ranks", type=int, default=2)
     p.add_argument("--out", default=os.path.join(cl.ROOT, "runs", "free_energy_curve"))
     p.add_argument("--flowlat", default=os.environ.get("FLOWLAT", os.path.join(cl.ROOT, "build", "flowlat")))
@@ -136,7 +142,7 @@ def main():
     rows, model = [], None
     start = time.time()
     for i, m2 in enumerate(values):
-        row, model = point(args, m2, model, values[i + 1] if i + 1 < len(values) else None)
+        row, model = point(args, i, m2, model, values[i + 1] if i + 1 < len(values) else None)
         rows.append(row)
         compare_neighbours(rows)
         write_outputs(args, rows)
