@@ -11,6 +11,7 @@
 #include <stdexcept>
 #include <utility>
 
+#include "analysis/CouplingShift.hpp"
 #include "analysis/GammaMethod.hpp"
 #include "analysis/Jackknife.hpp"
 #include "analysis/Observables.hpp"
@@ -33,6 +34,15 @@ constexpr double kLeastEffectiveConfigurations = 100;
 // Configurations per chunk are capped so that a chunk holds at most this
 // many values (32 MiB), whatever the volume.
 constexpr int64_t kMaxChunkValues = int64_t{1} << 22;
+
+// What coupling reweighting and the path derivative read.
+constexpr const char* kMomentsNeeded =
+    "the configurations (/configs) or the sums /sum_phi2 and /sum_phi4 (written by flowlat since they were added)";
+
+// Where sum phi^2 and sum phi^4 are among the quantity columns.
+struct MomentColumns {
+  int phi2 = 0, phi4 = 0;
+};
 
 // A derived observable: f of the means of the quantity columns `inputs`.
 struct Derived {
@@ -262,44 +272,6 @@ void warn_of_unreliable_weights(EnsembleAnalysis& result) {
   }
 }
 
-// The shift of log Z to options.reweight_to (analysis/EnsembleAnalysis.hpp),
-// from the sum phi^2 and sum phi^4 columns. Local.
-CouplingShift shift_couplings(const EnsembleReader& reader, const Series& columns, const Observables& obs,
-                              const std::vector<double>& log_w, const Phi4Couplings& to, int n_blocks) {
-  for (const char* name : {"m2", "lambda"}) {
-    if (!reader.has_attribute(name)) {
-      throw ConfigError(reader.path() + ": records no coupling " + name + " to reweight from");
-    }
-  }
-  if (reader.has_attribute("action") && reader.attribute_string("action") != "phi4") {
-    throw ConfigError(reader.path() + ": reweighting to other couplings needs a phi4 ensemble (action " +
-                      reader.attribute_string("action") + ")");
-  }
-  CouplingShift shift{{reader.attribute_double("m2"), reader.attribute_double("lambda")}, to, {}, 0};
-  const double dm2 = to.m2 - shift.from.m2, dlambda = to.lambda - shift.from.lambda;
-  std::vector<double> shifted(log_w.size());
-  double top = -std::numeric_limits<double>::infinity(), top_w = top;
-  for (size_t i = 0; i < log_w.size(); ++i) {
-    shifted[i] = log_w[i] - dm2 * columns[obs.phi2_column()][i] - dlambda * columns[obs.phi4_column()][i];
-    top = std::max(top, shifted[i]);
-    top_w = std::max(top_w, log_w[i]);
-  }
-  std::vector<double> u(log_w.size()), w(log_w.size());
-  long double s1 = 0, s2 = 0;
-  for (size_t i = 0; i < log_w.size(); ++i) {
-    u[i] = std::exp(shifted[i] - top);
-    w[i] = std::exp(log_w[i] - top_w);
-    s1 += u[i];
-    s2 += static_cast<long double>(u[i]) * u[i];
-  }
-  const JackknifeResult r = jackknife({u, w}, n_blocks, [top, top_w](const std::vector<double>& m) {
-    return top - top_w + std::log(m[0]) - std::log(m[1]);
-  });
-  shift.delta_log_z = {r.value, r.error, pareto_tail_shape(shifted)};
-  shift.ess = static_cast<double>(s1 * s1 / (s2 * static_cast<long double>(u.size())));
-  return shift;
-}
-
 // One note naming every reweighted estimate (but log Z's, noted with the
 // weights) whose w |Q| tail is too heavy to trust it. Local.
 void warn_of_heavy_tails(EnsembleAnalysis& result) {
@@ -419,9 +391,20 @@ EnsembleAnalysis analyze_ensemble(const std::string& path, const EnsembleAnalysi
   if (state) order_replicas(reader, *state, result);
   std::optional<Observables> obs;
   Series columns;
+  // The columns of sum phi^2 and sum phi^4 (coupling reweighting, the path
+  // derivative): the configurations' where stored, else /sum_phi2, /sum_phi4.
+  std::optional<MomentColumns> moments;
   if (result.has_configs) {
     obs.emplace(result.lattice_shape);
     columns = read_primaries(reader, *obs, options.chunk_rows);
+    moments = MomentColumns{obs->phi2_column(), obs->phi4_column()};
+  } else if (reader.has_moment_sums()) {
+    columns.push_back(reader.read_column(ensemble::kSumPhi2, 0, result.n));
+    columns.push_back(reader.read_column(ensemble::kSumPhi4, 0, result.n));
+    moments = MomentColumns{0, 1};
+    result.notes.push_back("no /configs in the file: only <S>/V, log Z, the ESS, and from /sum_phi2 and /sum_phi4 "
+                           "the coupling reweighting and the path derivative are reported; the field observables "
+                           "need the configurations (sample.store_configs: true)");
   } else {
     result.notes.push_back("no /configs in the file: only <S>/V, log Z and the ESS are reported; the "
                            "field observables need sampling with sample.store_configs: true");
@@ -433,8 +416,10 @@ EnsembleAnalysis analyze_ensemble(const std::string& path, const EnsembleAnalysi
   double max_log_w = 0;
   const std::vector<double> w = weights(log_w, path, max_log_w);
   if (options.reweight_to) {
-    if (!obs) throw ConfigError(path + ": reweighting to other couplings needs the configurations (/configs)");
-    result.coupling_shift = shift_couplings(reader, columns, *obs, log_w, *options.reweight_to, result.n_blocks);
+    if (!moments) throw ConfigError(path + ": reweighting to other couplings needs " + kMomentsNeeded);
+    result.coupling_shift = shift_couplings(reader, columns[static_cast<size_t>(moments->phi2)],
+                                            columns[static_cast<size_t>(moments->phi4)], log_w, *options.reweight_to,
+                                            result.n_blocks);
     const CouplingShift& shift = *result.coupling_shift;
     if (shift.delta_log_z.tail_shape > kUntrustedTailShape || shift.ess * result.n < kLeastEffectiveConfigurations) {
       char text[256];
@@ -450,10 +435,10 @@ EnsembleAnalysis analyze_ensemble(const std::string& path, const EnsembleAnalysi
   std::vector<Derived> scalars =
       scalar_definitions(obs ? &*obs : nullptr, action_column, static_cast<double>(reader.volume()));
   if (options.path_velocity) {
-    if (!obs) throw ConfigError(path + ": the path derivative <dS/dt> needs the configurations (/configs)");
+    if (!moments) throw ConfigError(path + ": the path derivative <dS/dt> needs " + kMomentsNeeded);
     const Phi4Couplings velocity = *options.path_velocity;
     scalars.push_back({"path_derivative", "<dS/dt> = dm2/dt <sum phi^2> + dlambda/dt <sum phi^4>",
-                       {obs->phi2_column(), obs->phi4_column()}, [velocity](const std::vector<double>& m) {
+                       {moments->phi2, moments->phi4}, [velocity](const std::vector<double>& m) {
                          return velocity.m2 * m[0] + velocity.lambda * m[1];
                        }});
   }

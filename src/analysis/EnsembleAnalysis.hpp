@@ -70,10 +70,10 @@ struct CouplingShift {
 
 struct EnsembleAnalysisOptions {
   int n_blocks = 100;         // jackknife blocks (capped at N)
-  std::optional<Phi4Couplings> reweight_to;  // couplings to reweight log Z to (needs /configs)
+  std::optional<Phi4Couplings> reweight_to;  // couplings to reweight log Z to (needs /configs or the sums)
   // With a path of couplings through the ensemble's, (m2, lambda)(t), its
   // velocity (dm2/dt, dlambda/dt) adds the scalar "path_derivative" =
-  // <dS/dt> = dm2/dt <sum phi^2> + dlambda/dt <sum phi^4> (needs /configs):
+  // <dS/dt> = dm2/dt <sum phi^2> + dlambda/dt <sum phi^4> (needs /configs or the sums):
   // the integrand of thermodynamic integration (hmc/ThermodynamicIntegration).
   std::optional<Phi4Couplings> path_velocity;
   int64_t chunk_rows = 4096;  // configurations read per chunk (at most)

@@ -14,6 +14,30 @@ torch::Tensor to_host(const torch::Tensor& t, torch::Dtype dtype) {
   return host;
 }
 
+// sum_x phi^2 and sum_x phi^4 of each row in float64, in site order: the
+// same sums on every rank, device and batch split.
+void moment_sums(const torch::Tensor& configs, torch::Tensor& sum_phi2, torch::Tensor& sum_phi4) {
+  const int64_t rows = configs.size(0);
+  sum_phi2 = torch::zeros({rows}, torch::kFloat64);
+  sum_phi4 = torch::zeros({rows}, torch::kFloat64);
+  if (rows == 0) return;
+  const torch::Tensor x = configs.to(torch::kCPU, torch::kFloat64).contiguous();
+  const int64_t sites = x.numel() / rows;
+  const double* phi = x.data_ptr<double>();
+  double* s2 = sum_phi2.data_ptr<double>();
+  double* s4 = sum_phi4.data_ptr<double>();
+  for (int64_t r = 0; r < rows; ++r, phi += sites) {
+    double a = 0, b = 0;
+    for (int64_t i = 0; i < sites; ++i) {
+      const double p2 = phi[i] * phi[i];
+      a += p2;
+      b += p2 * p2;
+    }
+    s2[r] = a;
+    s4[r] = b;
+  }
+}
+
 }  // namespace
 
 HostRows::HostRows(int64_t offset, const torch::Tensor& configs, const torch::Tensor& log_q,
@@ -22,6 +46,7 @@ HostRows::HostRows(int64_t offset, const torch::Tensor& configs, const torch::Te
       configs_(to_host(configs, to_dtype(precision))),
       log_q_(to_host(log_q, torch::kFloat64)),
       log_p_(to_host(log_p, torch::kFloat64)) {
+  moment_sums(configs, sum_phi2_, sum_phi4_);
   // Three copies in flight, one wait.
   for (const torch::Tensor* t : {&configs, &log_q, &log_p}) {
     if (t->is_cuda()) {
@@ -38,6 +63,8 @@ EnsembleRows HostRows::view() const {
   rows.configs = rows.count ? configs_.data_ptr() : nullptr;
   rows.log_q = rows.count ? log_q_.data_ptr<double>() : nullptr;
   rows.log_p = rows.count ? log_p_.data_ptr<double>() : nullptr;
+  rows.sum_phi2 = rows.count ? sum_phi2_.data_ptr<double>() : nullptr;
+  rows.sum_phi4 = rows.count ? sum_phi4_.data_ptr<double>() : nullptr;
   return rows;
 }
 

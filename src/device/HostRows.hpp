@@ -1,9 +1,11 @@
 #pragma once
 // A batch of ensemble rows copied to host memory in the layout the
 // ensemble file stores (EnsembleWriter::write_rows): configurations in the
-// given precision, float64 log q and log p. Keeps the copies alive while
-// the writer reads them. From a GPU the three copies run asynchronously
-// into pinned memory with one synchronisation.
+// given precision, float64 log q and log p, and each row's float64
+// sum_x phi^2 and sum_x phi^4 (summed on the host in site order, from the
+// configurations as given, before any rounding to the stored precision).
+// Keeps the copies alive while the writer reads them. From a GPU the three
+// copies run asynchronously into pinned memory with one synchronisation.
 #include <torch/torch.h>
 
 #include "config/Config.hpp"
@@ -20,7 +22,7 @@ class HostRows {
 
  private:
   int64_t offset_;
-  torch::Tensor configs_, log_q_, log_p_;
+  torch::Tensor configs_, log_q_, log_p_, sum_phi2_, sum_phi4_;
 };
 
 }  // namespace flowlat

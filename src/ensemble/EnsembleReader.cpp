@@ -38,7 +38,7 @@ void check_ensemble_file(const H5File& file) {
                              std::to_string(rows) + " rows (need 0 <= n_written <= n_configs <= rows)");
   }
   // One value per row, or every estimator downstream misreads the rows.
-  for (const char* column : {ensemble::kLogQ, ensemble::kLogP, ensemble::kLogW}) {
+  for (const char* column : {ensemble::kLogQ, ensemble::kLogP, ensemble::kLogW, ensemble::kSumPhi2, ensemble::kSumPhi4}) {
     if (file.contains(column) && H5Dataset::open(file, column).shape().size() != 1) {
       throw std::runtime_error(path + ": " + column + " must hold one value per row (a 1-d dataset)");
     }
@@ -73,6 +73,9 @@ int64_t EnsembleReader::volume() const {
 }
 
 bool EnsembleReader::has_configs() const { return file_.contains(ensemble::kConfigs); }
+bool EnsembleReader::has_moment_sums() const {
+  return file_.contains(ensemble::kSumPhi2) && file_.contains(ensemble::kSumPhi4);
+}
 
 bool EnsembleReader::has_chain() const {
   return file_.attributes().contains("accept_rate");

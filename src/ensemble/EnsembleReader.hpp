@@ -28,6 +28,7 @@ class EnsembleReader {
   const std::vector<int64_t>& lattice_shape() const { return lattice_shape_; }
   int64_t volume() const;
   bool has_configs() const;
+  bool has_moment_sums() const;                       // /sum_phi2 and /sum_phi4
   bool has_chain() const;                             // /mcmc written
   std::string source() const;                         // "flow" or "hmc"
 

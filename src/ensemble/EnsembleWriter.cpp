@@ -5,6 +5,7 @@
 #include <cmath>
 #include <filesystem>
 #include <optional>
+#include <stdexcept>
 #include <vector>
 
 #include "config/ConfigError.hpp"
@@ -31,7 +32,7 @@ void create_datasets(const H5File& file, const EnsembleLayout& layout, const Com
     const auto type = layout.precision == Precision::Float32 ? ElementType::Float32 : ElementType::Float64;
     create(ensemble::kConfigs, type, shape, chunk);
   }
-  for (const char* path : {ensemble::kLogQ, ensemble::kLogP, ensemble::kLogW}) {
+  for (const char* path : {ensemble::kLogQ, ensemble::kLogP, ensemble::kLogW, ensemble::kSumPhi2, ensemble::kSumPhi4}) {
     create(path, ElementType::Float64, {n}, chunk);
   }
   create(ensemble::kChainState, ElementType::Int64, {n}, chunk);
@@ -105,12 +106,12 @@ double ensemble_file_bytes(const EnsembleLayout& layout) {
   for (const int64_t extent : layout.lattice_shape) sites *= static_cast<double>(extent);
   const double value_bytes = layout.precision == Precision::Float32 ? 4 : 8;
   const double n = static_cast<double>(layout.n_configs);
-  double bytes = n * (3 * 8 + 8 + 1);  // log q, log p, log w; chain state and acceptance
+  double bytes = n * (5 * 8 + 8 + 1);  // log q, log p, log w, the two sums; chain state and acceptance
   if (layout.storage == ConfigStorage::Store) bytes += n * sites * value_bytes;
   bytes += static_cast<double>(layout.chain_states) * sites * 8;
   // Chunk indices and attributes (the resolved configuration, provenance).
   const double chunks = std::ceil(n / static_cast<double>(std::max<int64_t>(1, layout.chunk_rows)));
-  return bytes + 7 * 64 * chunks + (1 << 20);
+  return bytes + 9 * 64 * chunks + (1 << 20);
 }
 
 EnsembleWriter::EnsembleWriter(H5File file, const EnsembleLayout& layout, const Communicator& comm)
@@ -187,6 +188,10 @@ void EnsembleWriter::open_datasets() {
   log_q_ = std::make_unique<H5Dataset>(H5Dataset::open(file_, ensemble::kLogQ));
   log_p_ = std::make_unique<H5Dataset>(H5Dataset::open(file_, ensemble::kLogP));
   log_w_ = std::make_unique<H5Dataset>(H5Dataset::open(file_, ensemble::kLogW));
+  if (file_.contains(ensemble::kSumPhi2) && file_.contains(ensemble::kSumPhi4)) {
+    sum_phi2_ = std::make_unique<H5Dataset>(H5Dataset::open(file_, ensemble::kSumPhi2));
+    sum_phi4_ = std::make_unique<H5Dataset>(H5Dataset::open(file_, ensemble::kSumPhi4));
+  }
   chain_state_ = std::make_unique<H5Dataset>(H5Dataset::open(file_, ensemble::kChainState));
   chain_accepted_ = std::make_unique<H5Dataset>(H5Dataset::open(file_, ensemble::kChainAccepted));
   if (layout_.chain_states > 0) {
@@ -207,6 +212,13 @@ void EnsembleWriter::write_rows(const EnsembleRows& rows) {
   log_q_->write_rows<double>(rows.offset, rows.count, rows.log_q);
   log_p_->write_rows<double>(rows.offset, rows.count, rows.log_p);
   log_w_->write_rows<double>(rows.offset, rows.count, rows.count ? log_w.data() : nullptr);
+  if (sum_phi2_) {
+    if (rows.count > 0 && (rows.sum_phi2 == nullptr || rows.sum_phi4 == nullptr)) {
+      throw std::invalid_argument("EnsembleWriter::write_rows: rows without their sums of phi^2 and phi^4");
+    }
+    sum_phi2_->write_rows<double>(rows.offset, rows.count, rows.sum_phi2);
+    sum_phi4_->write_rows<double>(rows.offset, rows.count, rows.sum_phi4);
+  }
 }
 
 void EnsembleWriter::write_chain(int64_t offset, int64_t count, const int64_t* state, const uint8_t* accepted) {
@@ -247,7 +259,8 @@ double EnsembleWriter::attribute_double(const std::string& name) const { return 
 int64_t EnsembleWriter::attribute_int64(const std::string& name) const { return file_.attributes().read_int64(name); }
 
 void EnsembleWriter::abandon() noexcept {
-  for (auto* dataset : {&configs_, &log_q_, &log_p_, &log_w_, &chain_state_, &chain_accepted_, &chain_fields_}) {
+  for (auto* dataset :
+       {&configs_, &log_q_, &log_p_, &log_w_, &sum_phi2_, &sum_phi4_, &chain_state_, &chain_accepted_, &chain_fields_}) {
     if (*dataset) (*dataset)->abandon();
   }
   file_.abandon();
@@ -258,6 +271,8 @@ void EnsembleWriter::close() {
   log_q_.reset();
   log_p_.reset();
   log_w_.reset();
+  sum_phi2_.reset();
+  sum_phi4_.reset();
   chain_state_.reset();
   chain_accepted_.reset();
   chain_fields_.reset();

@@ -39,13 +39,16 @@ double ensemble_file_bytes(const EnsembleLayout& layout);
 
 // Rows [offset, offset + count) of an ensemble in host memory, row-major:
 // configs [count, L1, ..., Ld] of the layout's precision (ignored when not
-// stored), float64 log q and log p [count]. A rank with no rows passes count 0.
+// stored), float64 log q, log p, sum_x phi^2 and sum_x phi^4 [count]. A rank
+// with no rows passes count 0.
 struct EnsembleRows {
   int64_t offset = 0;
   int64_t count = 0;
   const void* configs = nullptr;  // const float* or const double*
   const double* log_q = nullptr;
   const double* log_p = nullptr;
+  const double* sum_phi2 = nullptr;
+  const double* sum_phi4 = nullptr;
 };
 
 class EnsembleWriter {
@@ -64,8 +67,10 @@ class EnsembleWriter {
   // process passes Communicator::self()).
   static EnsembleWriter reopen(const std::string& path, const Communicator& comm);
 
-  // Writes this rank's rows; log_w is computed here as log_p - log_q.
-  // Collective (count may be 0).
+  // Writes this rank's rows; log_w is computed here as log_p - log_q. The
+  // sums go to /sum_phi2 and /sum_phi4 where the file has them (a file of an
+  // older flowlat continued with --resume has not). Collective (count may
+  // be 0).
   void write_rows(const EnsembleRows& rows);
   // Writes /mcmc/state and /mcmc/accepted of rows [offset, offset + count)
   // on this rank. Collective (count may be 0).
@@ -103,7 +108,8 @@ class EnsembleWriter {
   H5File file_;
   EnsembleLayout layout_;
   Communicator comm_;
-  std::unique_ptr<H5Dataset> configs_, log_q_, log_p_, log_w_, chain_state_, chain_accepted_, chain_fields_;
+  std::unique_ptr<H5Dataset> configs_, log_q_, log_p_, log_w_, sum_phi2_, sum_phi4_, chain_state_, chain_accepted_,
+      chain_fields_;
   int64_t n_written_ = 0;
 };
 

@@ -157,7 +157,7 @@ std::unique_ptr<EnsembleWriter> open_file(const Config& config, const HmcOptions
   layout.n_configs = total_chains * kept_per_chain(config.hmc);
   layout.lattice_shape = config.lattice.shape;
   layout.precision = config.hmc.config_precision;
-  layout.storage = ConfigStorage::Store;
+  layout.storage = options.storage;
   layout.chunk_rows = std::clamp<int64_t>(kRowsPerRound, 1, layout.n_configs);
   layout.chain_states = total_chains;
   run_collectively(comm, [&] {

@@ -11,6 +11,7 @@
 #include <nlohmann/json.hpp>
 
 #include "config/Config.hpp"
+#include "ensemble/EnsembleWriter.hpp"
 #include "io/OverwritePolicy.hpp"
 #include "parallel/Communicator.hpp"
 
@@ -24,6 +25,10 @@ struct HmcOptions {
   std::string output_path;  // empty: <run.output_dir>/<hmc.output>
   OverwritePolicy overwrite = OverwritePolicy::Refuse;
   HmcStart start = HmcStart::Fresh;
+  // Skip: the file keeps log p, the sums of phi^2 and phi^4 and the chain
+  // states but no /configs (thermodynamic integration's nodes need only the
+  // sums; a fresh file only, a resumed one keeps its layout).
+  ConfigStorage storage = ConfigStorage::Store;
 };
 
 // Runs the whole job: thermalisation (and tuning), then rounds of

@@ -43,6 +43,7 @@ void run_node(const Config& config, const TiNode& node, const TiOptions& options
   HmcOptions hmc;
   hmc.output_path = node.file;
   hmc.overwrite = options.overwrite;
+  hmc.storage = ConfigStorage::Skip;  // <dS/dt> needs only the rows' sums of phi^2 and phi^4
   if (state != NodeState::Missing) {
     if (options.start == TiStart::Fresh) {
       throw CollectiveError(node.file + ": a node file of this integration exists; pass --resume to continue the "

@@ -1,12 +1,16 @@
 // flowlat sample end to end: the file's rows agree with the action and the
-// flow recomputed from the stored configurations; 1 and 2 ranks write the
-// same datasets bit for bit; a killed job leaves a valid file that resumes.
+// flow recomputed from the stored configurations, and so do each row's
+// sums of phi^2 and phi^4, which make coupling reweighting work without
+// configurations; 1 and 2 ranks write the same datasets bit for bit; a
+// killed job leaves a valid file that resumes.
 #include <gtest/gtest.h>
 #include <signal.h>
 
 #include <chrono>
 #include <filesystem>
 #include <thread>
+
+#include <nlohmann/json.hpp>
 
 #include "action/Phi4Action.hpp"
 #include "config/Config.hpp"
@@ -63,6 +67,19 @@ TEST_F(SampleCommand, RowsAgreeWithActionAndFlowRecomputedFromConfigs) {
     EXPECT_NEAR(log_p[i], -action[i].item<double>(), 1e-12 * std::abs(log_p[i])) << i;
     EXPECT_NEAR(log_q[i], recomputed_log_q[i].item<double>(), 1e-9) << i;
   }
+  // Each row's sums of phi^2 and phi^4 (coupling reweighting and TI read them), from the configurations.
+  const std::vector<double> sum_phi2 = all_rows<double>(reader, ensemble::kSumPhi2);
+  const std::vector<double> sum_phi4 = all_rows<double>(reader, ensemble::kSumPhi4);
+  for (size_t i = 0; i < 300; ++i) {
+    double s2 = 0, s4 = 0;
+    for (size_t x = 0; x < 16; ++x) {
+      const double p2 = configs[i * 16 + x] * configs[i * 16 + x];
+      s2 += p2;
+      s4 += p2 * p2;
+    }
+    EXPECT_NEAR(sum_phi2[i], s2, 1e-13 * s2) << i;
+    EXPECT_NEAR(sum_phi4[i], s4, 1e-13 * s4) << i;
+  }
   // The chain: state[i] = i when accepted, else the previous state.
   const auto state = reader.read_chain_state(0, 300);
   const auto accepted = reader.read_chain_accepted(0, 300);
@@ -72,11 +89,11 @@ TEST_F(SampleCommand, RowsAgreeWithActionAndFlowRecomputedFromConfigs) {
   // An independent reader (h5py) sees N rows in every dataset.
   const CommandResult h5py = run_command(
       "/usr/bin/python3 -c \"import h5py; f = h5py.File('" + dir_ + "/np2.h5', 'r'); "
-      "print(sorted((k, f[k].shape[0]) for k in ['configs', 'log_q', 'log_p', 'log_w', 'mcmc/state', "
-      "'mcmc/accepted']), f.attrs['format'], f.attrs['n_written'])\"");
+      "print(sorted((k, f[k].shape[0]) for k in ['configs', 'log_q', 'log_p', 'log_w', 'sum_phi2', 'sum_phi4', "
+      "'mcmc/state', 'mcmc/accepted']), f.attrs['format'], f.attrs['n_written'])\"");
   EXPECT_EQ(h5py.output,
             "[('configs', 300), ('log_p', 300), ('log_q', 300), ('log_w', 300), ('mcmc/accepted', 300), "
-            "('mcmc/state', 300)] flowlat-ensemble 300\n");
+            "('mcmc/state', 300), ('sum_phi2', 300), ('sum_phi4', 300)] flowlat-ensemble 300\n");
 }
 
 TEST_F(SampleCommand, OneAndTwoRanksWriteBitwiseIdenticalDatasets) {
@@ -89,7 +106,8 @@ TEST_F(SampleCommand, OneAndTwoRanksWriteBitwiseIdenticalDatasets) {
       ASSERT_EQ(result.exit_code, 0) << result.output;
     }
     const EnsembleReader one(dir_ + "/anneal" + anneal + "_ranks1.h5"), two(dir_ + "/anneal" + anneal + "_ranks2.h5");
-    for (const char* name : {ensemble::kConfigs, ensemble::kLogQ, ensemble::kLogP, ensemble::kLogW}) {
+    for (const char* name : {ensemble::kConfigs, ensemble::kLogQ, ensemble::kLogP, ensemble::kLogW,
+                             ensemble::kSumPhi2, ensemble::kSumPhi4}) {
       EXPECT_EQ(all_rows<double>(one, name), all_rows<double>(two, name)) << name << ", anneal_steps " << anneal;
     }
     EXPECT_EQ(one.read_chain_state(0, 300), two.read_chain_state(0, 300));
@@ -97,6 +115,29 @@ TEST_F(SampleCommand, OneAndTwoRanksWriteBitwiseIdenticalDatasets) {
     EXPECT_EQ(two.attribute_int64("n_ranks"), 2);
     EXPECT_EQ(two.attribute_int64("anneal_steps"), std::stoll(anneal));
   }
+}
+
+TEST_F(SampleCommand, ReweightingToOtherCouplingsNeedsNoConfigurations) {
+  // The same rows with and without /configs: the shift of log Z comes from the stored sums alone.
+  for (const std::string store : {"true", "false"}) {
+    const std::string out = dir_ + "/store_" + store + ".h5";
+    const CommandResult sampled =
+        run_flowlat("sample " + dir_ + "/tiny.yaml --output " + out + " --set sample.store_configs=" + store);
+    ASSERT_EQ(sampled.exit_code, 0) << sampled.output;
+    const CommandResult analysed =
+        run_flowlat("analyze " + out + " --reweight-to m2=-3.9,lambda=8.1 --json " + out + ".json");
+    ASSERT_EQ(analysed.exit_code, 0) << analysed.output;
+  }
+  EXPECT_FALSE(EnsembleReader(dir_ + "/store_false.h5").has_configs());
+  const nlohmann::json with = nlohmann::json::parse(read_text(dir_ + "/store_true.h5.json"));
+  const nlohmann::json without = nlohmann::json::parse(read_text(dir_ + "/store_false.h5.json"));
+  const double a = with.at("reweighted_to").at("delta_log_z").at("value").get<double>();
+  const double b = without.at("reweighted_to").at("delta_log_z").at("value").get<double>();
+  EXPECT_NE(a, 0.0);
+  EXPECT_NEAR(a, b, 1e-12 * std::abs(a));
+  EXPECT_NEAR(with.at("reweighted_to").at("delta_log_z").at("error").get<double>(),
+              without.at("reweighted_to").at("delta_log_z").at("error").get<double>(), 1e-12);
+  EXPECT_EQ(with.at("reweighted_to").at("ess").get<double>(), without.at("reweighted_to").at("ess").get<double>());
 }
 
 TEST_F(SampleCommand, ExistingFileIsNeverOverwrittenWithoutForce) {

@@ -34,6 +34,9 @@ TEST(EnsembleSummary, OneDominantWeightGivesAFiniteLogZError) {
   rows.count = kRows;
   rows.log_q = log_q.data();
   rows.log_p = log_p.data();
+  const std::vector<double> sums(kRows, 0.0);  // no configurations here
+  rows.sum_phi2 = sums.data();
+  rows.sum_phi4 = sums.data();
   writer.write_rows(rows);
   writer.commit(kRows);
   writer.close();

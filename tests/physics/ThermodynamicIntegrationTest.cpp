@@ -3,7 +3,8 @@
 // errors (with errors small enough for that to mean something) and the
 // two rules must agree within their statistics; a node-by-node run (as
 // a SLURM array runs it, 2 ranks) and its combination with --resume must
-// give exactly the whole run's numbers; a fixed trajectory length and an
+// give exactly the whole run's numbers, and node files keep the sums of
+// phi^2 and phi^4 but no configurations; a fixed trajectory length and an
 // existing node file are refused.
 #include <gtest/gtest.h>
 
@@ -12,6 +13,8 @@
 #include <string>
 
 #include "analysis/FreeFieldLogZ.hpp"
+#include "ensemble/EnsembleFormat.hpp"
+#include "ensemble/EnsembleReader.hpp"
 #include "physics/PhysicsTestSupport.hpp"
 
 namespace flowlat {
@@ -77,6 +80,12 @@ TEST(ThermodynamicIntegration, NodeByNodeAndCombinedEqualsTheWholeRun) {
   EXPECT_EQ(a.at("log_z").at("value").get<double>(), b.at("log_z").at("value").get<double>());
   EXPECT_EQ(a.at("log_z").at("error").get<double>(), b.at("log_z").at("error").get<double>());
   EXPECT_EQ(a.at("log_z_half_rule").at("value").get<double>(), b.at("log_z_half_rule").at("value").get<double>());
+  // A node file keeps each row's sums of phi^2 and phi^4, which are all <dS/dt> needs, not the configurations
+  // (the fine L = 32 integration would have stored about 50 GB of them).
+  const EnsembleReader node(parts + "/run/ti/n2_k00.h5");
+  EXPECT_FALSE(node.has_configs());
+  EXPECT_TRUE(node.has_moment_sums());
+  EXPECT_GT(node.read_column(ensemble::kSumPhi2, 0, 1)[0], 0.0);
 }
 
 TEST(ThermodynamicIntegration, FixedTrajectoryLengthIsRefused) {
