@@ -98,8 +98,7 @@ TrajectoryTotals stored_totals(const EnsembleWriter& writer) {
 // Kept trajectories per chain.
 int64_t kept_per_chain(const HmcConfig& hmc) { return hmc.n_trajectories; }
 
-void print_parameters(const HmcParameters& p, const HmcConfig& hmc, int64_t total_chains, const std::string& path,
-                      const Communicator& comm) {
+void print_parameters(const HmcParameters& p, const HmcConfig& hmc, int64_t total_chains, const Communicator& comm) {
   if (!comm.is_root()) return;
   log_line("hmc: %lld chains (%lld per rank), %lld thermalisation + %lld measured trajectories each, every "
               "%lld%s kept; %s, step %g x %lld (trajectory length %g)%s, seed %llu\n",
@@ -108,8 +107,15 @@ void print_parameters(const HmcParameters& p, const HmcConfig& hmc, int64_t tota
               static_cast<long long>(hmc.save_every), hmc.save_every == 1 ? "st" : "th", to_string(p.integrator),
               p.step_size, static_cast<long long>(p.n_steps), p.step_size * static_cast<double>(p.n_steps),
               hmc.tune == HmcTuning::Auto ? " before tuning" : "", static_cast<unsigned long long>(p.seed));
-  log_line("output: %s (%lld rows, configurations in %s)\n", path.c_str(),
-              static_cast<long long>(total_chains * kept_per_chain(hmc)), to_string(hmc.config_precision));
+}
+
+// The file's rows and what they hold (a resumed file keeps its own layout).
+void print_output(const std::string& path, const EnsembleLayout& layout, const Communicator& comm) {
+  if (!comm.is_root()) return;
+  const std::string configs = layout.storage == ConfigStorage::Store
+                                  ? std::string("configurations in ") + to_string(layout.precision)
+                                  : std::string("no configurations: log p, sum phi^2, sum phi^4 and the chain");
+  log_line("output: %s (%lld rows, %s)\n", path.c_str(), static_cast<long long>(layout.n_configs), configs.c_str());
   std::fflush(stdout);
 }
 
@@ -349,8 +355,9 @@ nlohmann::json run_hmc(const Config& config, const Communicator& comm, const Hmc
   const std::string kernels = "LibTorch operations on " + device.str();
   print_run_header("hmc", config, comm, device.str(), kernels);
   const int64_t total_chains = p.n_chains_per_rank * comm.size();
-  print_parameters(p, config.hmc, total_chains, path, comm);
+  print_parameters(p, config.hmc, total_chains, comm);
   std::unique_ptr<EnsembleWriter> writer = open_file(config, options, path, total_chains, kernels, comm);
+  print_output(path, writer->layout(), comm);
 
   torch::NoGradGuard no_grad;
   HmcSampler sampler(Phi4Action(config.action.m2, config.action.lambda), Lattice(config.lattice.shape), p,
