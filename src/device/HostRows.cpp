@@ -14,27 +14,39 @@ torch::Tensor to_host(const torch::Tensor& t, torch::Dtype dtype) {
   return host;
 }
 
-// sum_x phi^2 and sum_x phi^4 of each row in float64, in site order: the
-// same sums on every rank, device and batch split.
-void moment_sums(const torch::Tensor& configs, torch::Tensor& sum_phi2, torch::Tensor& sum_phi4) {
-  const int64_t rows = configs.size(0);
-  sum_phi2 = torch::zeros({rows}, torch::kFloat64);
-  sum_phi4 = torch::zeros({rows}, torch::kFloat64);
-  if (rows == 0) return;
-  const torch::Tensor x = configs.to(torch::kCPU, torch::kFloat64).contiguous();
-  const int64_t sites = x.numel() / rows;
-  const double* phi = x.data_ptr<double>();
-  double* s2 = sum_phi2.data_ptr<double>();
-  double* s4 = sum_phi4.data_ptr<double>();
+// Rows of `sites` values of type T: each value promoted to float64, summed
+// in site order.
+template <typename T>
+void sum_rows(const T* phi, int64_t rows, int64_t sites, double* s2, double* s4) {
   for (int64_t r = 0; r < rows; ++r, phi += sites) {
     double a = 0, b = 0;
     for (int64_t i = 0; i < sites; ++i) {
-      const double p2 = phi[i] * phi[i];
+      const double p2 = static_cast<double>(phi[i]) * static_cast<double>(phi[i]);
       a += p2;
       b += p2 * p2;
     }
     s2[r] = a;
     s4[r] = b;
+  }
+}
+
+// sum_x phi^2 and sum_x phi^4 of each row in float64, in site order: the
+// same sums on every rank, device and batch split. A contiguous CPU tensor
+// is read in place (no float64 copy on the sampling path).
+void moment_sums(const torch::Tensor& configs, torch::Tensor& sum_phi2, torch::Tensor& sum_phi4) {
+  const int64_t rows = configs.size(0);
+  sum_phi2 = torch::zeros({rows}, torch::kFloat64);
+  sum_phi4 = torch::zeros({rows}, torch::kFloat64);
+  if (rows == 0) return;
+  torch::Tensor x = configs.to(torch::kCPU).contiguous();
+  if (x.scalar_type() != torch::kFloat32) x = x.to(torch::kFloat64);
+  const int64_t sites = x.numel() / rows;
+  double* s2 = sum_phi2.data_ptr<double>();
+  double* s4 = sum_phi4.data_ptr<double>();
+  if (x.scalar_type() == torch::kFloat32) {
+    sum_rows(x.data_ptr<float>(), rows, sites, s2, s4);
+  } else {
+    sum_rows(x.data_ptr<double>(), rows, sites, s2, s4);
   }
 }
 

@@ -24,6 +24,8 @@ inline constexpr const char* kLogP = "/log_p";
 inline constexpr const char* kLogW = "/log_w";
 inline constexpr const char* kSumPhi2 = "/sum_phi2";
 inline constexpr const char* kSumPhi4 = "/sum_phi4";
+// The float64 datasets of one value per row.
+inline constexpr const char* kRowColumns[] = {kLogQ, kLogP, kLogW, kSumPhi2, kSumPhi4};
 inline constexpr const char* kChainState = "/mcmc/state";
 inline constexpr const char* kChainAccepted = "/mcmc/accepted";
 inline constexpr const char* kChainFields = "/chain_state/fields";

@@ -38,7 +38,7 @@ void check_ensemble_file(const H5File& file) {
                              std::to_string(rows) + " rows (need 0 <= n_written <= n_configs <= rows)");
   }
   // One value per row, or every estimator downstream misreads the rows.
-  for (const char* column : {ensemble::kLogQ, ensemble::kLogP, ensemble::kLogW, ensemble::kSumPhi2, ensemble::kSumPhi4}) {
+  for (const char* column : ensemble::kRowColumns) {
     if (file.contains(column) && H5Dataset::open(file, column).shape().size() != 1) {
       throw std::runtime_error(path + ": " + column + " must hold one value per row (a 1-d dataset)");
     }

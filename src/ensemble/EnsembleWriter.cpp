@@ -32,7 +32,7 @@ void create_datasets(const H5File& file, const EnsembleLayout& layout, const Com
     const auto type = layout.precision == Precision::Float32 ? ElementType::Float32 : ElementType::Float64;
     create(ensemble::kConfigs, type, shape, chunk);
   }
-  for (const char* path : {ensemble::kLogQ, ensemble::kLogP, ensemble::kLogW, ensemble::kSumPhi2, ensemble::kSumPhi4}) {
+  for (const char* path : ensemble::kRowColumns) {
     create(path, ElementType::Float64, {n}, chunk);
   }
   create(ensemble::kChainState, ElementType::Int64, {n}, chunk);
