@@ -1,4 +1,5 @@
 #include "flow/ConvKernels.hpp"
+#include "flow/SplineKernels.hpp"
 
 #include <cstdlib>
 #include <stdexcept>
@@ -16,7 +17,9 @@ namespace flowlat::conv_kernels {
   void weight_gradient(const ConvShape&, const float*, const float*, float*, float*);                       \
   void weight_gradient(const ConvShape&, const double*, const double*, double*, double*);                   \
   void leaky_relu_backward(float*, const float*, int64_t, double);                                          \
-  void leaky_relu_backward(double*, const double*, int64_t, double);
+  void leaky_relu_backward(double*, const double*, int64_t, double);                                        \
+  void spline_forward(const SplineShape&, const float*, const float*, int64_t, float*, float*);             \
+  void spline_forward(const SplineShape&, const double*, const double*, int64_t, double*, double*);
 
 namespace generic {
 FLOWLAT_DECLARE_KERNELS
@@ -106,9 +109,20 @@ void leaky_relu_backward(float* g, const float* h, int64_t n, double slope) {
 void leaky_relu_backward(double* g, const double* h, int64_t n, double slope) {
   FLOWLAT_DISPATCH(leaky_relu_backward(g, h, n, slope));
 }
+void spline_forward(const SplineShape& s, const float* x, const float* params, int64_t n, float* y, float* log_det) {
+  FLOWLAT_DISPATCH(spline_forward(s, x, params, n, y, log_det));
+}
+void spline_forward(const SplineShape& s, const double* x, const double* params, int64_t n, double* y,
+                    double* log_det) {
+  FLOWLAT_DISPATCH(spline_forward(s, x, params, n, y, log_det));
+}
 #undef FLOWLAT_DISPATCH
 #undef FLOWLAT_CALL_AVX2
 #undef FLOWLAT_CALL_AVX512
+
+bool spline_forward_in_lanes(bool float64) {
+  return active_set == InstructionSet::Avx512 || (active_set == InstructionSet::Avx2 && !float64);
+}
 
 const char* instruction_set() {
   switch (active_set) {

@@ -6,6 +6,8 @@
 #include <cmath>
 #include <vector>
 
+#include "flow/SplineKernels.hpp"
+
 namespace flowlat {
 namespace {
 
@@ -195,6 +197,15 @@ template <typename T>
 void spline_forward_kernel(const T* x, const T* params, int64_t n, int64_t bins, T bound, SplineDirection direction,
                            T* y, T* log_det) {
   const int64_t count = spline_parameter_count(bins);
+  if (direction == SplineDirection::Forward && bins <= conv_kernels::kMaxLaneSplineBins &&
+      conv_kernels::spline_forward_in_lanes(sizeof(T) == sizeof(double))) {
+    const conv_kernels::SplineShape shape{bins, static_cast<double>(bound), kSplineMinBinFraction,
+                                          kSplineMinDerivative, spline_derivative_shift()};
+    at::parallel_for(0, n, 512, [&](int64_t begin, int64_t end) {
+      conv_kernels::spline_forward(shape, x + begin, params + begin * count, end - begin, y + begin, log_det + begin);
+    });
+    return;
+  }
   at::parallel_for(0, n, 512, [&](int64_t begin, int64_t end) {
     Knots<T> k(bins, bound);
     for (int64_t i = begin; i < end; ++i) {

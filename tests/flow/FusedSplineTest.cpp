@@ -7,7 +7,9 @@
 
 #include <algorithm>
 
+#include "flow/ConvKernels.hpp"
 #include "flow/FusedSpline.hpp"
+#include "flow/SplineKernels.hpp"
 #include "flow/RationalQuadraticSpline.hpp"
 
 namespace flowlat {
@@ -73,6 +75,57 @@ TEST(FusedSpline, MatchesTheReferenceInFloat32) {
     EXPECT_LT(relative(fused.log_det, reference.log_det), 1e-4);
     EXPECT_LT(relative(fused.g_x, reference.g_x), 1e-3);
     EXPECT_LT(relative(fused.g_params, reference.g_params), 1e-3);
+  }
+}
+
+// The lane loops (SplineKernels.hpp) of every instruction set this CPU
+// runs, whether or not FusedSpline picks them there: against LibTorch's
+// composite spline (float64 to 1e-12 on raw parameters up to +-30, where
+// softmax and softplus reach their extremes; float32 as the fused float32
+// above), the tails exactly the identity, and an element's result the same
+// bits whatever its lane and neighbours (n = 2367 is no multiple of 8).
+TEST(SplineKernels, EveryInstructionSetMatchesTheReferenceWhateverTheLane) {
+  const std::string best = conv_kernels::instruction_set();
+  for (int64_t bins : {1, 3, 8, 17}) {
+    for (double scale : {1.5, 10.0}) {
+      torch::manual_seed(7);
+      const torch::Tensor x = torch::rand({2367}, torch::kFloat64) * 8 - 4;
+      const torch::Tensor params = torch::randn({2367, spline_parameter_count(bins)}, torch::kFloat64) * scale;
+      const SplineResult reference = rational_quadratic_spline(x, params, bins, 3.0, SplineDirection::Forward);
+      const conv_kernels::SplineShape shape{bins, 3.0, kSplineMinBinFraction, kSplineMinDerivative,
+                                            spline_derivative_shift()};
+      for (const char* set : {"generic", "avx2", "avx512"}) {
+        if (!conv_kernels::use_instruction_set(set)) continue;
+        const std::string what = std::string(set) + " bins " + std::to_string(bins) + " scale " + std::to_string(scale);
+        torch::Tensor y = torch::empty_like(x), log_det = torch::empty_like(x);
+        conv_kernels::spline_forward(shape, x.data_ptr<double>(), params.data_ptr<double>(), x.numel(),
+                                     y.data_ptr<double>(), log_det.data_ptr<double>());
+        EXPECT_LT(relative(y, reference.y), 1e-12) << what;
+        EXPECT_LT(relative(log_det, reference.log_det), 1e-11) << what;
+        const torch::Tensor outside = x.abs() > 3.0;
+        EXPECT_TRUE(torch::equal(y.masked_select(outside), x.masked_select(outside))) << what;
+        EXPECT_EQ(max_abs(log_det.masked_select(outside)), 0.0) << what;
+        // The same elements from offset 3: other lanes, other neighbours.
+        torch::Tensor y3 = torch::empty({x.numel() - 3}, torch::kFloat64), log_det3 = torch::empty_like(y3);
+        conv_kernels::spline_forward(shape, x.data_ptr<double>() + 3, params.data_ptr<double>() + 3 * params.size(1),
+                                     x.numel() - 3, y3.data_ptr<double>(), log_det3.data_ptr<double>());
+        EXPECT_TRUE(torch::equal(y3, y.narrow(0, 3, x.numel() - 3))) << what;
+        EXPECT_TRUE(torch::equal(log_det3, log_det.narrow(0, 3, x.numel() - 3))) << what;
+        // float32 against the float64 reference, as the fused float32 spline.
+        const torch::Tensor x32 = x.to(torch::kFloat32), params32 = params.to(torch::kFloat32);
+        torch::Tensor y32 = torch::empty_like(x32), log_det32 = torch::empty_like(x32);
+        conv_kernels::spline_forward(shape, x32.data_ptr<float>(), params32.data_ptr<float>(), x.numel(),
+                                     y32.data_ptr<float>(), log_det32.data_ptr<float>());
+        const SplineResult composite32 =
+            rational_quadratic_spline(x32, params32, bins, 3.0, SplineDirection::Forward);
+        const double error32 = relative(composite32.y.to(torch::kFloat64), reference.y);
+        EXPECT_LT(relative(y32.to(torch::kFloat64), reference.y), 4 * error32 + 1e-5) << what << " float32";
+        const double log_error32 = relative(composite32.log_det.to(torch::kFloat64), reference.log_det);
+        EXPECT_LT(relative(log_det32.to(torch::kFloat64), reference.log_det), 4 * log_error32 + 1e-4)
+            << what << " float32";
+      }
+      ASSERT_TRUE(conv_kernels::use_instruction_set(best.c_str()));
+    }
   }
 }
 

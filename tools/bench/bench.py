@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""flowlat against the tutorial's PyTorch code (tutorial_baseline.py).
+"""flowlat against the tutorial's PyTorch code (tutorial_baseline.py), and against its own model in PyTorch.
 
 Both run on the same machine with the same threads, alternately, several
 times; the medians and their ratio are printed for training ms/step and
@@ -9,7 +9,10 @@ one (L = 32, batch 256). Also: useful GFLOP/s (the network's multiply-adds,
 forward and backward, on every site) against a one-core GEMM measured in the
 same run, and peak memory (max RSS of each process). Both processes get the
 same glibc malloc tunables as flowlat sets itself (mallopt in main); the
-untuned baseline is measured once for reference.
+untuned baseline is measured once for reference. Then the best recipe's
+sampling against the same model run by PyTorch (model_baseline.py) at
+batches 1024 and 64, and the hot kernels' cycles per site against their FMA
+bound (flowlat_kernel_bench). `--only same` runs just that part.
 
   bash tools/bench/run.sh [--repeats 3] [--threads 1] [--quick] [--memory]
 """
@@ -40,12 +43,14 @@ import torch  # noqa: E402
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 TUNABLES = "glibc.malloc.mmap_threshold=33554432:glibc.malloc.trim_threshold=1073741824"
 
-# name, L, batch, dtype, train steps, sample configs, sample batch, recipe
+# name, L, batch, dtype, train steps, sample configs, sample batch, recipe;
+# float32 ensembles of 65,536 (this project's standard size; flowlat's
+# start-up, about 0.2 s, is part of its rate)
 CONFIGS = [
-    ("tutorial float32", 8, 64, "float32", 200, 16384, 1024, "tutorial"),
+    ("tutorial float32", 8, 64, "float32", 200, 65536, 1024, "tutorial"),
     ("tutorial float64", 8, 64, "float64", 200, 4096, 1024, "tutorial"),
     ("L=32 b=256 float32", 32, 256, "float32", 12, 2048, 256, "tutorial"),
-    ("best recipe float32", 8, 64, "float32", 200, 16384, 1024, "best"),
+    ("best recipe float32", 8, 64, "float32", 200, 65536, 1024, "best"),
 ]
 LAYERS, HIDDEN, KERNEL = 16, [8, 8], 3
 # flowlat's input and the depth the tutorial's code gets: the best recipe
@@ -118,6 +123,61 @@ def baseline_run(python, cfg, threads, env):
     result = json.loads(out.strip().splitlines()[-1])
     return {"train_ms": result["train_ms_per_step_median"], "configs_per_s": result["sample_configs_per_s"],
             "rss_mb": rss}
+
+
+# The same-model race: flowlat's best recipe against the same model run by
+# PyTorch (model_baseline.py rebuilds it with tools/flowlat_model.py):
+# sampling batches and ensemble size.
+SAME_MODEL_BATCHES = (1024, 64)
+SAME_MODEL_CONFIGS = 65536
+
+
+def same_model_race(args, flowlat, python, work, env):
+    """Medians of alternating flowlat / PyTorch sampling runs of one trained best-recipe model, per batch."""
+    out_dir = os.path.join(work, "same_model")
+    common = [RECIPES["best"][0], "--force", "--set", f"run.output_dir={out_dir}", "--set", "run.device=cpu",
+              "--set", "run.precision=float32", "--set", f"run.threads_per_rank={args.threads}"]
+    rss_of([flowlat, "train"] + common + ["--set", "train.steps=50", "--set", "train.warmup_steps=5",
+                                           "--set", "train.eval_every=50", "--set", "train.log_every=50"], env)
+    model = os.path.join(out_dir, "model.pt")
+    n_configs = SAME_MODEL_CONFIGS // 4 if args.quick else SAME_MODEL_CONFIGS
+    rows = []
+    for batch in SAME_MODEL_BATCHES:
+        mine, theirs = [], []
+        for rep in range(args.repeats):
+            for who in ([0, 1] if rep % 2 == 0 else [1, 0]):
+                if who == 0:
+                    out, _ = rss_of([flowlat, "sample"] + common + [
+                        "--model", model, "--set", f"sample.n_configs={n_configs}",
+                        "--set", f"sample.batch_size={batch}"], env)
+                    mine.append(next(float(line.split("configs/s")[0].split()[-1])
+                                     for line in out.splitlines() if "configs/s" in line))
+                else:
+                    out, _ = rss_of([python, os.path.join(ROOT, "tools", "bench", "model_baseline.py"),
+                                     "--model", model, "--m2", "-4", "--lam", "8", "--configs", str(n_configs),
+                                     "--batch", str(batch), "--threads", str(args.threads)], env)
+                    theirs.append(json.loads(out.strip().splitlines()[-1])["sample_configs_per_s"])
+            print(f"  same model, batch {batch}: run {rep + 1}/{args.repeats} done", file=sys.stderr, flush=True)
+        rows.append((batch, statistics.median(mine), statistics.median(theirs)))
+    return rows
+
+
+def print_same_model(rows, n_configs):
+    print(f"best recipe ({RECIPES['best'][0]}), float32, {n_configs} configurations: flowlat sample against the "
+          f"same model in PyTorch (tools/flowlat_model.py; flowlat's rate includes its HDF5 writes)")
+    print(f"{'sample batch':20s} {'quantity':24s} {'flowlat':>10s} {'PyTorch':>10s} {'ratio':>7s}")
+    for batch, mine, theirs in rows:
+        print(f"{batch:<20d} {'sample configs/s':24s} {mine:10.0f} {theirs:10.0f} {mine / theirs:6.2f}x")
+
+
+def kernel_table(flowlat):
+    """The hot kernels' cycles per site against their FMA bound (flowlat_kernel_bench), if built."""
+    bench = os.path.join(os.path.dirname(flowlat), "flowlat_kernel_bench")
+    if not os.path.exists(bench):
+        print(f"(no {bench}: kernel cycles not measured)")
+        return
+    print(subprocess.run([bench], check=True, capture_output=True, text=True,
+                         env=dict(os.environ, OMP_NUM_THREADS="1")).stdout.rstrip())
 
 
 def parse_args():
@@ -230,7 +290,13 @@ def main():
         # The best of a measurement before and one after the race: a shared
         # host can slow one of them down.
         gemm = {name: max(rate, gemm_gflops(getattr(torch, name), args.threads)) for name, rate in gemm.items()}
-        print_table(rows, gemm, args.threads)
+        if rows:
+            print_table(rows, gemm, args.threads)
+        if not args.only or "same" in args.only:
+            n_configs = SAME_MODEL_CONFIGS // 4 if args.quick else SAME_MODEL_CONFIGS
+            print_same_model(same_model_race(args, flowlat, python, work, environment(args.threads, True, args.kernel)),
+                             n_configs)
+            kernel_table(flowlat)
         if rows:
             untuned = baseline_run(python, rows[0][0], args.threads, environment(args.threads, False, args.kernel))
             print(f"tutorial without the malloc tunables, {rows[0][0][0]}: {untuned['train_ms']:.2f} ms/step, "
