@@ -121,7 +121,8 @@ FlowSample draw_rows(const Config& config, NormalizingFlow& flow, const Phi4Acti
 // Rows are flushed (n_written raised) at most every kFlushSeconds, not
 // every round: a flush syncs the file, and at small batches it took more
 // time than the flow (57 % of a batch-64 run at L = 8). A killed job loses
-// the rows since the last flush; a stop flushes first.
+// the rows since the last flush; a stop flushes first. Each flush prints
+// the "sampled k/N" progress line.
 constexpr double kFlushSeconds = 5.0;
 
 // Whether rank 0's clock says a flush is due; the same answer on every
@@ -143,6 +144,7 @@ void generate(const Config& config, NormalizingFlow& flow, torch::Device device,
   const StopMonitor monitor(config.run.max_walltime.seconds);
   double last_round_seconds = 0;
   Clock::time_point last_commit = Clock::now();
+  bool first_round = true;
   for (int64_t round = writer.n_written() / batch; round < n_batches; round += comm.size()) {
     // One small allreduce per round: all ranks stop after the same round.
     const StopRequest stop = agreed_stop(monitor.stop_request(2 * last_round_seconds), comm);
@@ -165,15 +167,18 @@ void generate(const Config& config, NormalizingFlow& flow, torch::Device device,
     const auto io_start = Clock::now();
     writer.write_rows(rows.view());
     const int64_t complete = std::min(n, (round + comm.size()) * batch);
-    if (complete == n || flush_due(last_commit, comm)) {
+    // The first round is flushed at once: a job killed early keeps rows, and
+    // "sampled" in the log always means rows another process can read.
+    if (complete == n || first_round || flush_due(last_commit, comm)) {
       writer.commit(complete);
       last_commit = Clock::now();
+      if (comm.is_root()) {
+        log_line("sampled %lld/%lld\n", static_cast<long long>(complete), static_cast<long long>(n));
+        std::fflush(stdout);
+      }
     }
+    first_round = false;
     timing.io_seconds += seconds_since(io_start);
-    if (comm.is_root() && (complete == n || (round / comm.size()) % 16 == 0)) {
-      log_line("sampled %lld/%lld\n", static_cast<long long>(complete), static_cast<long long>(n));
-      std::fflush(stdout);
-    }
     last_round_seconds = seconds_since(round_start);
   }
 }
