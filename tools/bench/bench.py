@@ -93,6 +93,11 @@ def gemm_gflops(dtype, threads):
     return 2.0 * n ** 3 / best / 1e9
 
 
+def sampling_rate(out):
+    """configs/s from flowlat sample's output: "<UTC time>    1234.5 configs/s over ..."."""
+    return next(float(line.split("configs/s")[0].split()[-1]) for line in out.splitlines() if "configs/s" in line)
+
+
 def flowlat_run(flowlat, work, cfg, threads, env):
     name, L, batch, dtype, steps, n_configs, sample_batch, recipe = cfg
     out_dir = os.path.join(work, "flowlat")
@@ -108,8 +113,7 @@ def flowlat_run(flowlat, work, cfg, threads, env):
     train_ms = 1e3 * statistics.median(seconds[warmup:])
     out, sample_rss = rss_of([flowlat, "sample"] + common + [
         "--set", f"sample.n_configs={n_configs}", "--set", f"sample.batch_size={sample_batch}"], env)
-    # "<UTC time>    1234.5 configs/s over ...": the number before "configs/s"
-    rate = next(float(line.split("configs/s")[0].split()[-1]) for line in out.splitlines() if "configs/s" in line)
+    rate = sampling_rate(out)
     return {"train_ms": train_ms, "configs_per_s": rate, "rss_mb": max(train_rss, sample_rss)}
 
 
@@ -150,8 +154,7 @@ def same_model_race(args, flowlat, python, work, env):
                     out, _ = rss_of([flowlat, "sample"] + common + [
                         "--model", model, "--set", f"sample.n_configs={n_configs}",
                         "--set", f"sample.batch_size={batch}"], env)
-                    mine.append(next(float(line.split("configs/s")[0].split()[-1])
-                                     for line in out.splitlines() if "configs/s" in line))
+                    mine.append(sampling_rate(out))
                 else:
                     out, _ = rss_of([python, os.path.join(ROOT, "tools", "bench", "model_baseline.py"),
                                      "--model", model, "--m2", "-4", "--lam", "8", "--configs", str(n_configs),
