@@ -178,7 +178,9 @@ TEST_F(SampleCommand, ResumeWithAnotherModelIsRefused) {
 
 // Starts a long sampling job, kills it (SIGKILL, whole process group) once
 // rows are committed, checks the file, resumes it, and compares with an
-// uninterrupted run.
+// uninterrupted run. The job is killed at its first flush (the first round,
+// both ranks' batches): later flushes come every 5 s, and a fast machine
+// finishes 400,000 tiny configurations in less.
 TEST_F(SampleCommand, KilledJobLeavesValidFileThatResumesToTheSameEnsemble) {
   const std::string big = " --set sample.n_configs=400000 --set sample.batch_size=2048";
   const std::string killed = dir_ + "/killed.h5", reference = dir_ + "/reference.h5";
@@ -189,8 +191,8 @@ TEST_F(SampleCommand, KilledJobLeavesValidFileThatResumesToTheSameEnsemble) {
               FLOWLAT_BINARY + " sample " + dir_ + "/tiny.yaml --output " + killed + big + " > " + dir_ +
               "/killed.log 2>&1' &");
   int64_t seen = 0;
-  for (int attempt = 0; attempt < 600 && seen < 3 * 2048; ++attempt) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  for (int attempt = 0; attempt < 3000 && seen < 2 * 2048; ++attempt) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
     try {
       seen = EnsembleReader(killed).n_written();
     } catch (const std::exception&) {
@@ -202,7 +204,7 @@ TEST_F(SampleCommand, KilledJobLeavesValidFileThatResumesToTheSameEnsemble) {
   // Wait until every process of the group has ended (a fixed sleep races on
   // a loaded machine).
   ASSERT_TRUE(testing::wait_for_group_exit(group, 30.0)) << "the killed job's processes are still running";
-  ASSERT_GE(seen, 3 * 2048) << read_text(dir_ + "/killed.log");
+  ASSERT_GE(seen, 2 * 2048) << read_text(dir_ + "/killed.log");
 
   {  // HDF5 locks the file: close the readers before the job reopens it.
     const EnsembleReader partial(killed);
