@@ -37,7 +37,7 @@ analyze=$(sbatch --parsable "${extra[@]}" --dependency=aftercorr:"$sample",after
 sizes_csv=$(IFS=,; echo "${sizes[*]}")
 table=$(sbatch --parsable "${extra[@]}" --dependency=afterok:"$analyze" --job-name=critical-table \
         --output="$STUDY_OUT/table-%j.out" \
-        --wrap="bash tools/study/critical_line.sh --budget full --sizes $sizes_csv --out $STUDY_OUT --configs ${STUDY_CONFIGS:-input/critical}")
+        --wrap="bash tools/study/critical_line.sh --budget full --sizes $sizes_csv --out $STUDY_OUT --configs ${STUDY_CONFIGS:-input/critical_ode}")
 echo "hmc $hmc  train (last) $train  sample $sample  analyze $analyze  table $table  (output $STUDY_OUT)"
 if [ -n "${STUDY_JOBS_FILE:-}" ]; then
   printf 'hmc=%s\ntrain=%s\nsample=%s\nanalyze=%s\ntable=%s\n' "$hmc" "$train" "$sample" "$analyze" "$table" \

@@ -199,8 +199,7 @@ void spline_forward_kernel(const T* x, const T* params, int64_t n, int64_t bins,
   const int64_t count = spline_parameter_count(bins);
   if (direction == SplineDirection::Forward && bins <= conv_kernels::kMaxLaneSplineBins &&
       conv_kernels::spline_forward_in_lanes(sizeof(T) == sizeof(double))) {
-    const conv_kernels::SplineShape shape{bins, static_cast<double>(bound), kSplineMinBinFraction,
-                                          kSplineMinDerivative, spline_derivative_shift()};
+    const conv_kernels::SplineShape shape = spline_shape(bins, static_cast<double>(bound));
     at::parallel_for(0, n, 512, [&](int64_t begin, int64_t end) {
       conv_kernels::spline_forward(shape, x + begin, params + begin * count, end - begin, y + begin, log_det + begin);
     });

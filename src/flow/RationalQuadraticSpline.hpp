@@ -18,6 +18,8 @@
 #include <cmath>
 #include <cstdint>
 
+#include "flow/SplineKernels.hpp"
+
 namespace flowlat {
 
 enum class SplineDirection { Forward, Inverse };
@@ -45,5 +47,11 @@ inline double spline_derivative_shift() {
 
 // Number of parameters of one spline of `bins` bins. Local.
 inline int64_t spline_parameter_count(int64_t bins) { return 3 * bins - 1; }
+
+// The constants of this spline for the lane kernels (flow/SplineKernels).
+// Local.
+inline conv_kernels::SplineShape spline_shape(int64_t bins, double bound) {
+  return {bins, bound, kSplineMinBinFraction, kSplineMinDerivative, spline_derivative_shift()};
+}
 
 }  // namespace flowlat

@@ -157,11 +157,16 @@ TEST(Config, EveryShippedInputIsValid) {
   EXPECT_GE(count, 12);
   const std::vector<std::pair<int64_t, double>> line = {{6, 6.975},  {8, 6.008},  {10, 5.550}, {12, 5.276},
                                                         {14, 5.113}, {20, 4.807}, {32, 4.572}, {64, 4.398}};
-  for (const auto& [l, lambda] : line) {
-    const Config c = load_config(std::string(FLOWLAT_SOURCE_DIR) + "/input/critical/phi4_L" + std::to_string(l) + ".yaml");
-    EXPECT_EQ(c.lattice.shape, (std::vector<int64_t>{l, l}));
-    EXPECT_EQ(c.action.m2, -4.0);
-    EXPECT_EQ(c.action.lambda, lambda);
+  // Both families of the critical-line study sit on the same line.
+  for (const std::string family : {"critical", "critical_ode"}) {
+    for (const auto& [l, lambda] : line) {
+      const Config c = load_config(std::string(FLOWLAT_SOURCE_DIR) + "/input/" + family + "/phi4_L" +
+                                   std::to_string(l) + ".yaml");
+      EXPECT_EQ(c.lattice.shape, (std::vector<int64_t>{l, l})) << family;
+      EXPECT_EQ(c.action.m2, -4.0) << family;
+      EXPECT_EQ(c.action.lambda, lambda) << family;
+      EXPECT_EQ(c.flow.ode_layer == OdeLayerKind::Global, family == "critical_ode") << family;
+    }
   }
 }
 

@@ -92,8 +92,7 @@ TEST(SplineKernels, EveryInstructionSetMatchesTheReferenceWhateverTheLane) {
       const torch::Tensor x = torch::rand({2367}, torch::kFloat64) * 8 - 4;
       const torch::Tensor params = torch::randn({2367, spline_parameter_count(bins)}, torch::kFloat64) * scale;
       const SplineResult reference = rational_quadratic_spline(x, params, bins, 3.0, SplineDirection::Forward);
-      const conv_kernels::SplineShape shape{bins, 3.0, kSplineMinBinFraction, kSplineMinDerivative,
-                                            spline_derivative_shift()};
+      const conv_kernels::SplineShape shape = spline_shape(bins, 3.0);
       for (const char* set : {"generic", "avx2", "avx512"}) {
         if (!conv_kernels::use_instruction_set(set)) continue;
         const std::string what = std::string(set) + " bins " + std::to_string(bins) + " scale " + std::to_string(scale);

@@ -101,8 +101,7 @@ void spline_row(const char* set, int reps) {
   std::vector<float> x(n), params(n * per), y(n), log_det(n);
   for (float& v : x) v = 1.5f * normal(g);
   for (float& v : params) v = normal(g);
-  const conv_kernels::SplineShape shape{bins, 3.0, kSplineMinBinFraction, kSplineMinDerivative,
-                                        spline_derivative_shift()};
+  const conv_kernels::SplineShape shape = spline_shape(bins, 3.0);
   const auto [seconds, cycles] =
       best_of(reps, [&] { conv_kernels::spline_forward(shape, x.data(), params.data(), n, y.data(), log_det.data()); });
   std::printf("%-8s spline, 8 bins  %8.1f ns/elem %8.1f cycles/elem%s\n", set, seconds / n * 1e9, cycles / n,

@@ -4,7 +4,9 @@
 For each L of the line m2 = -4, lambda(L) (input/critical/phi4_L<L>.yaml,
 correlation length about L/4) the study
   1. runs `flowlat hmc` tuned (trajectory length = xi2, acceptance 0.9),
-  2. trains the best flow recipe, starting from the previous L's model
+  2. trains a flow family (--family: the continuous flow with a whole-lattice
+     symmetric kernel, input/critical_ode; or 3x3 spline couplings,
+     input/critical), starting from the previous L's model
      (train.init_from; the first L from scratch),
   3. samples a fresh ensemble and analyses both files (`flowlat analyze
      --versus`),
@@ -17,8 +19,8 @@ the break-even number of flow configurations, and the physics check: chi2,
 <|M|>/V, U4, E and xi2 of the flow (reweighted and chain) against HMC,
 marked where they differ by more than 3 combined standard errors.
 
-  python3 tools/study/critical_line.py [--budget small|full] [--sizes 6,8,...] [--ranks 2] [--out DIR]
-                                      [--configs DIR]
+  python3 tools/study/critical_line.py [--budget small|full] [--family continuous|coupling]
+                                      [--sizes 6,8,...] [--ranks 2] [--out DIR] [--configs DIR]
 
 Every step is skipped when its output is complete and resumed when it is
 not, so the command can simply be run again after an interruption.
@@ -44,15 +46,37 @@ ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 AMORTISATION_ROWS = 1e6
 CHECKED = ["chi2", "abs_magnetization", "binder_u4", "energy", "xi2"]
 
-# Per L: training steps of the flow, measured HMC trajectories per chain and
-# flow configurations. The full budget is what the input files say.
+# The flow families the study can run: each a directory of phi4_L<L>.yaml
+# (the same lattices, actions, sampling and HMC; only flow and train differ)
+# and the small budget's training steps per L. The full budget is what the
+# input files say.
+FAMILIES = {
+    # The symmetric Fourier layer and one continuous layer with a whole-lattice
+    # symmetric kernel (README: flows near the critical point).
+    "continuous": {"configs": os.path.join(ROOT, "input", "critical_ode"),
+                   "small_steps": {6: 400, 8: 400, 10: 400, 12: 600, 14: 1500, 20: 4000, 32: 4000}},
+    # Spline couplings with 3x3 kernels (input/phi4_L8_best.yaml with Z2 equivariance).
+    "coupling": {"configs": os.path.join(ROOT, "input", "critical"),
+                 "small_steps": {6: 1500, 8: 1000, 10: 700, 12: 600, 14: 500, 20: 400}},
+}
+
+# Per budget: the sizes (default: the family's small-budget sizes), measured HMC
+# trajectories per chain and flow configurations.
 BUDGETS = {
-    "small": {"sizes": [6, 8, 10, 12, 14, 20],
-              "steps": {6: 1500, 8: 1000, 10: 700, 12: 600, 14: 500, 20: 400},
-              "hmc_trajectories": 2000, "hmc_thermalization": 500, "hmc_tune": 300, "configs": 65536},
-    "full": {"sizes": [6, 8, 10, 12, 14, 20, 32, 64], "steps": {}, "hmc_trajectories": None,
+    "small": {"sizes": None, "hmc_trajectories": 2000, "hmc_thermalization": 500, "hmc_tune": 300,
+              "configs": 65536},
+    "full": {"sizes": [6, 8, 10, 12, 14, 20, 32, 64], "hmc_trajectories": None,
              "hmc_thermalization": None, "hmc_tune": None, "configs": None},
 }
+
+
+def training_steps(args, size):
+    """The small budget's steps at this L (None: the input file's)."""
+    return FAMILIES[args.family]["small_steps"].get(size) if args.budget == "small" else None
+
+
+def default_sizes(args):
+    return BUDGETS[args.budget]["sizes"] or sorted(FAMILIES[args.family]["small_steps"])
 
 
 def mpirun(args):
@@ -94,7 +118,7 @@ def ensemble_complete(path):
         return False
 
 
-CONFIGS = os.path.join(ROOT, "input", "critical")
+CONFIGS = FAMILIES["continuous"]["configs"]  # set by main from --family / --configs
 
 
 def config_path(size):
@@ -123,9 +147,10 @@ def train_flow(args, size, directory, source_model):
     if os.path.exists(done):
         return model
     keys = [("run.output_dir", directory), ("run.resume", "auto")]
-    steps = BUDGETS[args.budget]["steps"].get(size)
+    steps = training_steps(args, size)
     if steps:
-        keys.append(("train.steps", steps))
+        # Four held-out evaluations, so that model_best.pt exists and is chosen on fresh configurations.
+        keys += [("train.steps", steps), ("train.eval_every", max(1, steps // 4))]
     if source_model:
         keys += [("train.init_from", source_model), ("train.warmup_steps", 0)]
     run(mpirun(args) + [args.flowlat, "train", config_path(size)] + sets(keys), os.path.join(os.path.dirname(directory), "train.log"))
@@ -292,7 +317,7 @@ def write_outputs(args, rows):
     flow_cost_exponent = fit_exponent(sizes, [r["flow_seconds_per_independent_amortised"] for r in rows])
     write_csv(os.path.join(args.out, "table.csv"), rows)
     lines = [
-        f"Study `{args.budget}` on {args.ranks} ranks; seconds per effectively independent configuration "
+        f"Study `{args.budget}`, {args.family} flows, on {args.ranks} ranks; seconds per effectively independent configuration "
         f"for chi2 (2 tau_int rows); flow training amortised over 10^6 configurations.",
         "",
         "| L | lambda | L/4 | xi2 (HMC) | 1/m_eff(L/4) | HMC traj. length | HMC acc. | HMC tau_int(chi2) "
@@ -340,7 +365,7 @@ def plot(args, rows, z):
                     textcoords="offset points", xytext=(4, -22), fontsize=7)
     ax.set_xlabel("L (m$^2$ = -4, $\\xi \\approx$ L/4)")
     ax.set_ylabel("seconds per independent configuration (chi2)")
-    ax.set_title(f"flowlat critical-line study ({args.budget} budget, {args.ranks} ranks)")
+    ax.set_title(f"flowlat critical-line study ({args.family} flows, {args.budget} budget, {args.ranks} ranks)")
     ax.set_xticks(sizes)
     ax.set_xticklabels([str(s) for s in sizes])
     ax.legend()
@@ -351,17 +376,20 @@ def plot(args, rows, z):
 def main():
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("--budget", choices=sorted(BUDGETS), default="small")
+    p.add_argument("--family", choices=sorted(FAMILIES), default="continuous",
+                   help="flow family (default continuous; coupling: the 3x3 spline couplings)")
     p.add_argument("--sizes", help="comma-separated L (default: the budget's)")
     p.add_argument("--ranks", type=int, default=2)
-    p.add_argument("--out", help="default runs/study/<budget>")
-    p.add_argument("--configs", default=None, help="directory of phi4_L<L>.yaml (default input/critical)")
+    p.add_argument("--out", help="default runs/study/<budget>_<family>")
+    p.add_argument("--configs", default=None,
+                   help="directory of phi4_L<L>.yaml (default: the family's, input/critical_ode or input/critical)")
     p.add_argument("--flowlat", default=os.environ.get("FLOWLAT", os.path.join(ROOT, "build", "flowlat")))
     args = p.parse_args()
     global CONFIGS
-    CONFIGS = os.path.abspath(args.configs or CONFIGS)
-    args.out = os.path.abspath(args.out or os.path.join(ROOT, "runs", "study", args.budget))
+    CONFIGS = os.path.abspath(args.configs or FAMILIES[args.family]["configs"])
+    args.out = os.path.abspath(args.out or os.path.join(ROOT, "runs", "study", f"{args.budget}_{args.family}"))
     os.makedirs(args.out, exist_ok=True)
-    sizes = [int(s) for s in args.sizes.split(",")] if args.sizes else BUDGETS[args.budget]["sizes"]
+    sizes = [int(s) for s in args.sizes.split(",")] if args.sizes else default_sizes(args)
     rows, model, training = [], None, 0.0
     start = time.time()
     for size in sizes:

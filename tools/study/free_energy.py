@@ -1,8 +1,8 @@
 #!/usr/bin/env python3
 """The free-energy study: what sigma(f) = 1e-5 per site costs by each method.
 
-On the near-critical line of the critical-line study (input/critical/
-phi4_L<L>.yaml) the study measures log Z three ways for each L:
+On the near-critical line of the critical-line study (input/critical_ode/
+phi4_L<L>.yaml, or input/critical/ with --family coupling) the study measures log Z three ways for each L:
   (i)   the flow alone: the critical-line study's flow (trained from the
         previous L's model) and its fresh ensemble, log Z = log <w>_q;
   (ii)  the same flow annealed to exp(-S) (`flowlat sample` with
@@ -22,11 +22,12 @@ Writes table.md, table.csv and free_energy.png under --out.
 
   python3 tools/study/free_energy.py [--sizes 6,8,...] [--ranks 2] [--out DIR] [--study DIR]
                                      [--anneal-steps 10] [--anneal-configs 8192] [--ti-nodes 8]
-                                     [--ti-trajectories 2000] [--configs DIR] [--budget small|full]
+                                     [--ti-trajectories 2000] [--family continuous|coupling] [--configs DIR]
+                                     [--budget small|full]
   python3 tools/study/free_energy.py --arguments anneal|ti|ti-json|bracket --sizes L [same options]
 
 The flows and HMC ensembles come from the critical-line study in --study
-(default runs/study/small), which is run for the missing sizes. Every step
+(default runs/study/<budget>_<family>), which is run for the missing sizes. Every step
 is skipped when its output is complete, so the command can be run again
 after an interruption. On a cluster jobscripts/submit_free_energy.sh runs
 the same steps as SLURM arrays (their flowlat arguments from --arguments)
@@ -280,9 +281,12 @@ def main():
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("--sizes", default="6,8,10,12")
     p.add_argument("--ranks", type=int, default=2)
-    p.add_argument("--study", help="the critical-line study's directory (default runs/study/small)")
+    p.add_argument("--study", help="the critical-line study's directory (default runs/study/<budget>_<family>)")
     p.add_argument("--out", dest="free_out", help="default runs/free_energy")
-    p.add_argument("--configs", default=None, help="directory of phi4_L<L>.yaml (default input/critical)")
+    p.add_argument("--family", choices=sorted(cl.FAMILIES), default="continuous",
+                   help="the critical-line study's flow family (default continuous)")
+    p.add_argument("--configs", default=None,
+                   help="directory of phi4_L<L>.yaml (default: the family's, input/critical_ode or input/critical)")
     p.add_argument("--anneal-steps", type=int, default=10)
     p.add_argument("--anneal-configs", type=int, default=8192)
     p.add_argument("--ti-nodes", type=int, default=8)
@@ -295,9 +299,9 @@ def main():
                         "jobscripts/submit_ti.sh, ti-json: its --json file) and exit: the jobscripts' source of truth")
     p.add_argument("--flowlat", default=os.environ.get("FLOWLAT", os.path.join(cl.ROOT, "build", "flowlat")))
     args = p.parse_args()
-    cl.CONFIGS = os.path.abspath(args.configs or cl.CONFIGS)
+    cl.CONFIGS = os.path.abspath(args.configs or cl.FAMILIES[args.family]["configs"])
     # args.out is the critical-line study's directory (critical_line's functions use it).
-    args.out = os.path.abspath(args.study or os.path.join(cl.ROOT, "runs", "study", "small"))
+    args.out = os.path.abspath(args.study or os.path.join(cl.ROOT, "runs", "study", f"{args.budget}_{args.family}"))
     args.out_free = os.path.abspath(args.free_out or os.path.join(cl.ROOT, "runs", "free_energy"))
     args.ti_out = args.out_free
     if args.arguments:
