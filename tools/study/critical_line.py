@@ -1,8 +1,8 @@
 #!/usr/bin/env python3
 """The near-critical scaling study: where flow sampling beats HMC.
 
-For each L of the line m2 = -4, lambda(L) (input/critical/phi4_L<L>.yaml,
-correlation length about L/4) the study
+For each L of the line m2 = -4, lambda(L) (phi4_L<L>.yaml in the family's
+directory, correlation length about L/4) the study
   1. runs `flowlat hmc` tuned (trajectory length = xi2, acceptance 0.9),
   2. trains a flow family (--family: the continuous flow with a whole-lattice
      symmetric kernel, input/critical_ode; or 3x3 spline couplings,
