@@ -373,21 +373,34 @@ def plot(args, rows, z):
     fig.savefig(os.path.join(args.out, "cost.png"), dpi=120)
 
 
-def main():
-    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    p.add_argument("--budget", choices=sorted(BUDGETS), default="small")
-    p.add_argument("--family", choices=sorted(FAMILIES), default="continuous",
-                   help="flow family (default continuous; coupling: the 3x3 spline couplings)")
-    p.add_argument("--sizes", help="comma-separated L (default: the budget's)")
-    p.add_argument("--ranks", type=int, default=2)
-    p.add_argument("--out", help="default runs/study/<budget>_<family>")
-    p.add_argument("--configs", default=None,
-                   help="directory of phi4_L<L>.yaml (default: the family's, input/critical_ode or input/critical)")
-    p.add_argument("--flowlat", default=os.environ.get("FLOWLAT", os.path.join(ROOT, "build", "flowlat")))
-    args = p.parse_args()
+def add_line_arguments(parser):
+    """The options that choose the line and its study directory: --budget, --family, --configs
+    (shared with free_energy.py, which reads this study's flows and HMC)."""
+    parser.add_argument("--budget", choices=sorted(BUDGETS), default="small",
+                        help="the study's budget for flows and HMC (default small)")
+    parser.add_argument("--family", choices=sorted(FAMILIES), default="continuous",
+                        help="flow family (default continuous; coupling: the 3x3 spline couplings)")
+    parser.add_argument("--configs", default=None,
+                        help="directory of phi4_L<L>.yaml (default: the family's, input/critical_ode or input/critical)")
+
+
+def resolve_line_arguments(args):
+    """Sets CONFIGS from --configs/--family and args.out, the study directory, from args.study
+    (default runs/study/<budget>_<family>)."""
     global CONFIGS
     CONFIGS = os.path.abspath(args.configs or FAMILIES[args.family]["configs"])
-    args.out = os.path.abspath(args.out or os.path.join(ROOT, "runs", "study", f"{args.budget}_{args.family}"))
+    args.out = os.path.abspath(args.study or os.path.join(ROOT, "runs", "study", f"{args.budget}_{args.family}"))
+
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    p.add_argument("--sizes", help="comma-separated L (default: the budget's)")
+    p.add_argument("--ranks", type=int, default=2)
+    p.add_argument("--out", dest="study", help="default runs/study/<budget>_<family>")
+    p.add_argument("--flowlat", default=os.environ.get("FLOWLAT", os.path.join(ROOT, "build", "flowlat")))
+    add_line_arguments(p)
+    args = p.parse_args()
+    resolve_line_arguments(args)
     os.makedirs(args.out, exist_ok=True)
     sizes = [int(s) for s in args.sizes.split(",")] if args.sizes else default_sizes(args)
     rows, model, training = [], None, 0.0

@@ -283,25 +283,19 @@ def main():
     p.add_argument("--ranks", type=int, default=2)
     p.add_argument("--study", help="the critical-line study's directory (default runs/study/<budget>_<family>)")
     p.add_argument("--out", dest="free_out", help="default runs/free_energy")
-    p.add_argument("--family", choices=sorted(cl.FAMILIES), default="continuous",
-                   help="the critical-line study's flow family (default continuous)")
-    p.add_argument("--configs", default=None,
-                   help="directory of phi4_L<L>.yaml (default: the family's, input/critical_ode or input/critical)")
     p.add_argument("--anneal-steps", type=int, default=10)
     p.add_argument("--anneal-configs", type=int, default=8192)
     p.add_argument("--ti-nodes", type=int, default=8)
     p.add_argument("--ti-trajectories", type=int, default=2000)
-    p.add_argument("--budget", choices=sorted(cl.BUDGETS), default="small",
-                   help="the critical-line study's budget for flows and HMC it runs (default small)")
     p.add_argument("--arguments", choices=["anneal", "ti", "ti-json", "bracket"],
                    help="print, NUL-separated, the flowlat arguments of this step for the one size of --sizes "
                         "(nothing when its output is complete; ti: the configuration and --set arguments for "
                         "jobscripts/submit_ti.sh, ti-json: its --json file) and exit: the jobscripts' source of truth")
     p.add_argument("--flowlat", default=os.environ.get("FLOWLAT", os.path.join(cl.ROOT, "build", "flowlat")))
+    cl.add_line_arguments(p)
     args = p.parse_args()
-    cl.CONFIGS = os.path.abspath(args.configs or cl.FAMILIES[args.family]["configs"])
     # args.out is the critical-line study's directory (critical_line's functions use it).
-    args.out = os.path.abspath(args.study or os.path.join(cl.ROOT, "runs", "study", f"{args.budget}_{args.family}"))
+    cl.resolve_line_arguments(args)
     args.out_free = os.path.abspath(args.free_out or os.path.join(cl.ROOT, "runs", "free_energy"))
     args.ti_out = args.out_free
     if args.arguments:
