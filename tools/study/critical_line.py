@@ -374,8 +374,11 @@ def plot(args, rows, z):
 
 
 def add_line_arguments(parser):
-    """The options that choose the line and its study directory: --budget, --family, --configs
-    (shared with free_energy.py, which reads this study's flows and HMC)."""
+    """The options that choose the line, its study directory and how its jobs run: --budget,
+    --family, --configs, --ranks, --flowlat (shared with free_energy.py, which reads this study's
+    flows and HMC through this module's functions)."""
+    parser.add_argument("--ranks", type=int, default=2)
+    parser.add_argument("--flowlat", default=os.environ.get("FLOWLAT", os.path.join(ROOT, "build", "flowlat")))
     parser.add_argument("--budget", choices=sorted(BUDGETS), default="small",
                         help="the study's budget for flows and HMC (default small)")
     parser.add_argument("--family", choices=sorted(FAMILIES), default="continuous",
@@ -395,9 +398,7 @@ def resolve_line_arguments(args):
 def main():
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("--sizes", help="comma-separated L (default: the budget's)")
-    p.add_argument("--ranks", type=int, default=2)
     p.add_argument("--out", dest="study", help="default runs/study/<budget>_<family>")
-    p.add_argument("--flowlat", default=os.environ.get("FLOWLAT", os.path.join(ROOT, "build", "flowlat")))
     add_line_arguments(p)
     args = p.parse_args()
     resolve_line_arguments(args)

@@ -280,7 +280,6 @@ def print_arguments(args):
 def main():
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("--sizes", default="6,8,10,12")
-    p.add_argument("--ranks", type=int, default=2)
     p.add_argument("--study", help="the critical-line study's directory (default runs/study/<budget>_<family>)")
     p.add_argument("--out", dest="free_out", help="default runs/free_energy")
     p.add_argument("--anneal-steps", type=int, default=10)
@@ -291,7 +290,6 @@ def main():
                    help="print, NUL-separated, the flowlat arguments of this step for the one size of --sizes "
                         "(nothing when its output is complete; ti: the configuration and --set arguments for "
                         "jobscripts/submit_ti.sh, ti-json: its --json file) and exit: the jobscripts' source of truth")
-    p.add_argument("--flowlat", default=os.environ.get("FLOWLAT", os.path.join(cl.ROOT, "build", "flowlat")))
     cl.add_line_arguments(p)
     args = p.parse_args()
     # args.out is the critical-line study's directory (critical_line's functions use it).
