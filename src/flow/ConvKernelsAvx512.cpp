@@ -5,6 +5,8 @@
 #include "flow/SplineKernels.hpp"
 
 #if defined(FLOWLAT_AVX512_KERNELS)
+#include <immintrin.h>
+
 namespace flowlat::conv_kernels::avx512 {
 #include "flow/ConvKernels.inc"
 #include "flow/SplineKernels.inc"
