@@ -3,7 +3,8 @@
 
 For each problem (a) L = 8 at the tutorial's couplings (m2 = -4, lambda = 8),
 (b) L = 8 on the near-critical line (lambda = 6.008), (c) L = 16 at the
-tutorial's couplings, (d) L = 32 on the near-critical line (lambda = 4.572),
+tutorial's couplings, (d) L = 32 on the near-critical line (lambda = 4.572), and for the
+continuous family (e) L = 64, lambda = 4.398 and (f) L = 20, lambda = 4.807,
 every recipe is trained on `--ranks` MPI ranks for each of `--seeds` seeds,
 then a fresh ensemble of 65,536 configurations is sampled and analysed.
 The table reports the ensemble's ESS and independence-Metropolis acceptance
@@ -21,8 +22,16 @@ Recipes (rows):
   best                input/phi4_L8_best.yaml's recipe (Fourier layer,
                       spline couplings, cosine schedule); on L = 16 and 32
                       it starts from the best L = 8 model (train.init_from)
+  continuous          the near-critical inputs input/phi4_L{12,20,32,64}_critical.yaml
+                      as shipped (symmetric Fourier layer, one global continuous
+                      layer), each starting from the seed's model of the previous
+                      link (L = 12 -> 20 -> 32 -> 64); "train s" counts the whole
+                      chain; ensembles with 2 RK4 steps per piece at L = 32, 64;
+                      rows of (e), (f), and of (d) when --recipes names it; the
+                      same in both budgets
 
   python3 tools/bench/quality.py [--budget small|full] [--problems a,b,c,d] [--seeds 3]
+                                 [--recipes tutorial,best,continuous,...]
 
 The small budget shortens the best recipe and the larger lattices' runs and
 gives (c) and (d) only the tutorial rows and the best one; the full budget
@@ -47,6 +56,9 @@ PROBLEMS = {
     "b": {"shape": [8, 8], "lambda": 6.008, "hmc_trajectories": 4000, "hmc": ["hmc.step_size=0.2", "hmc.n_md_steps=5"]},
     "c": {"shape": [16, 16], "lambda": 8.0, "hmc_trajectories": 4000, "hmc": ["hmc.step_size=0.15", "hmc.n_md_steps=7"]},
     "d": {"shape": [32, 32], "lambda": 4.572, "hmc_trajectories": 2000, "hmc": ["hmc.step_size=0.1", "hmc.n_md_steps=10"]},
+    # no HMC reference at L = 64 (its chi2 column stays empty)
+    "e": {"shape": [64, 64], "lambda": 4.398, "hmc_trajectories": None},
+    "f": {"shape": [20, 20], "lambda": 4.807, "hmc_trajectories": 4000, "hmc": ["hmc.step_size=0.1", "hmc.n_md_steps=10"]},
 }
 
 TUTORIAL = "input/phi4_L8.yaml"
@@ -62,6 +74,16 @@ BUDGETS_Z2 = {
     "small": {"a": 1500, "b": 1500},
     "full": {"a": 3500, "b": 7000},
 }
+
+# The continuous family's transfer chain: (problem or link name, shipped input,
+# that input's train.seed, sample overrides). Seed s > 1 trains each link with
+# train.seed + 100 (s - 1).
+CHAIN = [
+    ("L12", "input/phi4_L12_critical.yaml", 1, []),
+    ("f", "input/phi4_L20_critical.yaml", 2, ["sample.batch_size=1024"]),
+    ("d", "input/phi4_L32_critical.yaml", 2, ["sample.batch_size=1024", "flow.ode_substeps=2"]),
+    ("e", "input/phi4_L64_critical.yaml", 3, ["sample.batch_size=512", "flow.ode_substeps=2"]),
+]
 
 TECHNIQUES = [
     ("+ fourier", ["flow.fourier_layer=diagonal"]),
@@ -100,8 +122,10 @@ def sets(overrides):
     return out
 
 
-def train_and_sample(args, directory, config, overrides, walltime=None):
-    """Trains, samples 65,536 and analyses; returns the run's numbers (reused if done)."""
+def train_and_sample(args, directory, config, overrides, walltime=None, sample_overrides=()):
+    """Trains, samples 65,536 and analyses; returns the run's numbers (reused if done).
+
+    sample_overrides apply to sampling only (after the defaults, so they win)."""
     result_path = os.path.join(directory, "result.json")
     if os.path.exists(result_path):
         with open(result_path) as f:
@@ -126,7 +150,9 @@ def train_and_sample(args, directory, config, overrides, walltime=None):
     model = os.path.join(directory, "run", "model_best.pt")
     if not os.path.exists(model):
         model = os.path.join(directory, "run", "model.pt")
-    code, _ = run(args, ["sample", config, "--force", "--model", model] + sets(overrides),
+    replaced = {o.split("=", 1)[0] for o in sample_overrides}  # a key given twice is refused
+    sample = [o for o in overrides if o.split("=", 1)[0] not in replaced] + list(sample_overrides)
+    code, _ = run(args, ["sample", config, "--force", "--model", model] + sets(sample),
                   os.path.join(directory, "sample.log"))
     if code != 0:
         raise RuntimeError(f"sampling failed, see {directory}/sample.log")
@@ -155,6 +181,8 @@ def hmc_reference(args, problem):
             return json.load(f)
     os.makedirs(directory, exist_ok=True)
     p = PROBLEMS[problem]
+    if p["hmc_trajectories"] is None:
+        return None
     overrides = problem_overrides(problem) + p["hmc"] + [f"hmc.n_trajectories={p['hmc_trajectories']}",
                                                           "hmc.n_thermalization=500", "hmc.n_chains=8",
                                                           f"run.output_dir={directory}"]
@@ -176,6 +204,8 @@ def recipes(args, problem):
     base = problem_overrides(problem)
     tutorial = os.path.join(ROOT, TUTORIAL)
     best = os.path.join(ROOT, BEST)
+    if problem in ("e", "f"):
+        return [continuous_recipe(args, problem)]
     rows = [("tutorial", tutorial, lambda s: base + [f"train.seed={s}"], None)]
     rows.append(("tutorial, same time", tutorial,
                  lambda s: base + [f"train.seed={s}", "train.batch_size=256", "train.steps=1000000"], "best"))
@@ -190,6 +220,8 @@ def recipes(args, problem):
         rows.append(("best (from L = 8)", best,
                      lambda s: best_overrides + [f"train.seed={s}",
                                                  f"train.init_from={source_model(args, source, s)}"], None))
+        if problem == "d" and "continuous" in (args.recipes or "").split(","):  # ~1.6 h a seed: asked for only
+            rows.append(continuous_recipe(args, problem))
     else:
         z2_overrides = base + [f"train.steps={BUDGETS_Z2[args.budget][problem]}", "flow.equivariance=z2"]
         rows.append(("best + z2", best, lambda s: z2_overrides + [f"train.seed={s}"], None))
@@ -207,6 +239,37 @@ def source_model(args, problem, seed):
     return os.path.join(directory, "run", "model_best.pt")
 
 
+def chain_link(args, link, seed):
+    """Trains (or reuses) the continuous chain up to `link` for this seed.
+
+    Returns (directory, input, overrides, sample overrides, seconds of the
+    earlier links' training)."""
+    names = [c[0] for c in CHAIN]
+    earlier_seconds = 0.0
+    init_from = None
+    for name, config, input_seed, sample_overrides in CHAIN[:names.index(link) + 1]:
+        directory = os.path.join(args.out, name, "continuous", f"seed{seed}")
+        overrides = [f"train.seed={input_seed + 100 * (seed - 1)}"]
+        if init_from:
+            overrides.append(f"train.init_from={init_from}")
+        if name == link:
+            return directory, os.path.join(ROOT, config), overrides, sample_overrides, earlier_seconds
+        result = train_and_sample(args, directory, os.path.join(ROOT, config), overrides,
+                                  sample_overrides=sample_overrides)
+        earlier_seconds += result["train_seconds"]
+        init_from = os.path.join(directory, "run", "model_best.pt")
+
+
+def continuous_recipe(args, problem):
+    """The "continuous" row: (name, None, seed -> result, None); see CHAIN."""
+    def result(seed):
+        directory, config, overrides, sample_overrides, earlier = chain_link(args, problem, seed)
+        r = dict(train_and_sample(args, directory, config, overrides, sample_overrides=sample_overrides))
+        r["train_seconds"] += earlier
+        return r
+    return ("continuous", None, result, None)
+
+
 def summarize(name, results, hmc):
     def spread(key):
         values = [r[key] for r in results]
@@ -216,6 +279,8 @@ def summarize(name, results, hmc):
     weights = [1 / r["chi2_error"] ** 2 for r in results]
     chi2 = sum(w * r["chi2"] for w, r in zip(weights, results)) / sum(weights)
     chi2_error = 1 / math.sqrt(sum(weights))
+    nan = float("nan")
+    hmc = hmc or {"chi2": nan, "chi2_error": nan}
     deviations = [abs(r["chi2"] - hmc["chi2"]) / math.hypot(r["chi2_error"], hmc["chi2_error"]) for r in results]
     return {"recipe": name, "seeds": len(results), "steps": round(spread("steps")[0]),
             "train_seconds": spread("train_seconds")[0], "ess": ess, "acceptance": acc,
@@ -229,10 +294,13 @@ def markdown(rows):
              "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
     for r in rows:
         e, a = r["ess"], r["acceptance"]
+        hmc, deviation = "no HMC", "-"
+        if not math.isnan(r["hmc_chi2"]):
+            hmc = f"{r['hmc_chi2']:.4f} +- {r['hmc_chi2_error']:.4f}"
+            deviation = f"{r['max_deviation_sigma']:.1f}"
         lines.append(f"| {r['problem']} | {r['recipe']} | {r['seeds']} | {r['steps']} | {r['train_seconds']:.0f} "
                      f"| {e[0]:.3f} ({e[1]:.3f}..{e[2]:.3f}) | {a[0]:.3f} ({a[1]:.3f}..{a[2]:.3f}) "
-                     f"| {r['chi2']:.4f} +- {r['chi2_error']:.4f} | {r['hmc_chi2']:.4f} +- {r['hmc_chi2_error']:.4f} "
-                     f"| {r['max_deviation_sigma']:.1f} |")
+                     f"| {r['chi2']:.4f} +- {r['chi2_error']:.4f} | {hmc} | {deviation} |")
     return "\n".join(lines) + "\n"
 
 
@@ -241,6 +309,7 @@ def main():
     p.add_argument("--budget", choices=["small", "full"], default="small")
     p.add_argument("--problems", default="a,b,c,d")
     p.add_argument("--seeds", type=int, default=3)
+    p.add_argument("--recipes", help="only these rows (comma-separated names, e.g. continuous)")
     p.add_argument("--ranks", type=int, default=2)
     p.add_argument("--out", default=os.path.join(ROOT, "runs", "quality"))
     p.add_argument("--flowlat", default=os.environ.get("FLOWLAT", os.path.join(ROOT, "build", "flowlat")))
@@ -254,8 +323,15 @@ def main():
         best_seconds = None
         for name, config, overrides, walltime_from in reversed(recipes(args, problem)):
             # reversed: the best recipe first, whose time the same-time baseline gets
+            if args.recipes and name not in args.recipes.split(","):
+                continue
             results = []
             for seed in range(1, seeds + 1):
+                if config is None:  # a row that trains its own chain
+                    results.append(overrides(seed))
+                    print(f"[{time.time() - start:7.0f} s] {problem} {name} seed {seed}: "
+                          f"ESS {results[-1]['ess']:.4f}", flush=True)
+                    continue
                 directory = os.path.join(args.out, problem, re.sub(r"[^a-z0-9]+", "_", name).strip("_"),
                                          f"seed{seed}")
                 walltime = None
@@ -270,7 +346,7 @@ def main():
                 best_seconds = max(best_seconds or 0.0, row["train_seconds"])
             rows.append(row)
     order = {name: i for i, name in enumerate(["tutorial", "tutorial, same time"] + [t[0] for t in TECHNIQUES]
-                                              + ["best + z2", "best", "best (from L = 8)"])}
+                                              + ["best + z2", "best", "best (from L = 8)", "continuous"])}
     rows.sort(key=lambda r: (r["problem"], order.get(r["recipe"], 99)))
     table = markdown(rows)
     with open(os.path.join(args.out, "table.md"), "w") as f:
