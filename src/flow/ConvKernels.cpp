@@ -19,7 +19,8 @@ namespace flowlat::conv_kernels {
   void leaky_relu_backward(float*, const float*, int64_t, double);                                          \
   void leaky_relu_backward(double*, const double*, int64_t, double);                                        \
   void spline_forward(const SplineShape&, const float*, const float*, int64_t, float*, float*);             \
-  void spline_forward(const SplineShape&, const double*, const double*, int64_t, double*, double*);
+  void spline_forward(const SplineShape&, const double*, const double*, int64_t, double*, double*);        \
+  void tanh_in_place(float*, int64_t);
 
 namespace generic {
 FLOWLAT_DECLARE_KERNELS
@@ -116,6 +117,7 @@ void spline_forward(const SplineShape& s, const double* x, const double* params,
                     double* log_det) {
   FLOWLAT_DISPATCH(spline_forward(s, x, params, n, y, log_det));
 }
+void tanh_in_place(float* x, int64_t n) { FLOWLAT_DISPATCH(tanh_in_place(x, n)); }
 #undef FLOWLAT_DISPATCH
 #undef FLOWLAT_CALL_AVX2
 #undef FLOWLAT_CALL_AVX512

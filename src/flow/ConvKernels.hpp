@@ -49,6 +49,10 @@ void weight_gradient(const ConvShape& shape, const double* h, const double* g, d
 void leaky_relu_backward(float* g, const float* h, int64_t n, double slope);
 void leaky_relu_backward(double* g, const double* h, int64_t n, double slope);
 
+// x = tanh(x) for n values, 8 lanes at a time (SplineKernels.inc: Cephes'
+// tanhf, within a few units in the last place of libm's). Local.
+void tanh_in_place(float* x, int64_t n);
+
 // "avx512", "avx2" or "generic": the loops this process runs (the best the
 // CPU has, unless chosen below). Local.
 const char* instruction_set();

@@ -91,14 +91,20 @@ NetPass run_net(const torch::Tensor& h0, const FusedCouplingSpec& spec, const Ne
       T* out = last         ? pass.out.data_ptr<T>() + b0 * n_active * conv.cout
                : keep_inputs ? pass.inputs[l + 1].data_ptr<T>() + b0 * volume * conv.cout
                              : hidden[l % 2].data_ptr<T>();
-      // The final tanh runs afterwards as one vectorised LibTorch op.
+      // The final tanh runs afterwards over the whole output (in lanes in float32).
       const auto activation = last ? kernels::Activation::None : kernels::Activation::LeakyRelu;
       kernels::forward(conv, h, shape.wk[l].data_ptr<T>(), shape.wo[l].data_ptr<T>(), shape.biases[l].data_ptr<T>(),
                        activation, spec.negative_slope, out);
       h = out;
     }
   }
-  if (spec.activation == OutputActivation::Tanh) pass.out.tanh_();
+  if (spec.activation == OutputActivation::Tanh) {
+    if (pass.out.scalar_type() == torch::kFloat32) {
+      kernels::tanh_in_place(pass.out.data_ptr<float>(), pass.out.numel());
+    } else {
+      pass.out.tanh_();
+    }
+  }
   return pass;
 }
 

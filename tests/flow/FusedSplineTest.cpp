@@ -6,6 +6,10 @@
 #include <torch/torch.h>
 
 #include <algorithm>
+#include <cmath>
+#include <limits>
+#include <string>
+#include <vector>
 
 #include "flow/ConvKernels.hpp"
 #include "flow/FusedSpline.hpp"
@@ -126,6 +130,38 @@ TEST(SplineKernels, EveryInstructionSetMatchesTheReferenceWhateverTheLane) {
       ASSERT_TRUE(conv_kernels::use_instruction_set(best.c_str()));
     }
   }
+}
+
+// The affine couplings' final tanh in float32 lanes: within 4 units in the
+// last place of the float64 tanh rounded to float, on every instruction set,
+// exactly +-1 far out, odd, NaN kept; an element's bits do not depend on the
+// tail handling (n not a multiple of 8).
+TEST(ConvKernels, TanhInLanesIsTanhToAFewUnitsInTheLastPlace) {
+  const std::string best = conv_kernels::instruction_set();
+  std::vector<float> x;
+  for (int i = -300000; i <= 300000; ++i) x.push_back(static_cast<float>(i) * 1e-4f);  // [-30, 30]
+  for (float v : {1e-30f, -1e-30f, 0.0f, 1e-7f, 0.6249f, 0.6251f, 8.99f, 9.01f, 100.0f, -100.0f}) x.push_back(v);
+  x.push_back(std::numeric_limits<float>::quiet_NaN());
+  for (const char* set : {"generic", "avx2", "avx512"}) {
+    if (!conv_kernels::use_instruction_set(set)) continue;
+    std::vector<float> y = x;
+    conv_kernels::tanh_in_place(y.data(), static_cast<int64_t>(y.size()));
+    double worst_ulp = 0;
+    for (size_t i = 0; i + 1 < x.size(); ++i) {
+      const float exact = static_cast<float>(std::tanh(static_cast<double>(x[i])));
+      const float ulp = std::nextafter(std::fabs(exact), 2.0f) - std::fabs(exact);
+      worst_ulp = std::max(worst_ulp, std::fabs(static_cast<double>(y[i]) - exact) / ulp);
+    }
+    EXPECT_LT(worst_ulp, 4.0) << set;
+    EXPECT_EQ(y[x.size() - 3], 1.0f) << set;   // tanh(100)
+    EXPECT_EQ(y[x.size() - 2], -1.0f) << set;  // tanh(-100)
+    EXPECT_TRUE(std::isnan(y.back())) << set;
+    for (size_t i = 0; i < 300000; ++i) EXPECT_EQ(y[i], -y[x.size() - 12 - i]) << set << " odd at " << x[i];
+    std::vector<float> head(x.begin() + 5, x.begin() + 16);  // 11 values: one vector and a tail of 3
+    conv_kernels::tanh_in_place(head.data(), 11);
+    for (size_t i = 0; i < head.size(); ++i) EXPECT_EQ(head[i], y[5 + i]) << set;
+  }
+  ASSERT_TRUE(conv_kernels::use_instruction_set(best.c_str()));
 }
 
 TEST(FusedSpline, GradientsAgreeWithFiniteDifferences) {
