@@ -5,9 +5,14 @@
 #include <stdlib.h>
 #include <torch/torch.h>
 
+#include <string>
+#include <utility>
+#include <vector>
+
 #include "flow/ConvKernels.hpp"
 #include "flow/CouplingStencil.hpp"
 #include "flow/NormalizingFlow.hpp"
+#include "lattice/Lattice.hpp"
 
 namespace flowlat {
 namespace {
@@ -130,25 +135,30 @@ TEST(FusedCoupling, MatchesLibTorchModulesInFloat32) {
 // configurations), forward and reverse: float64 against LibTorch's modules
 // to 1e-12; float32 against the float64 result, within 4x LibTorch's own
 // float32 error (gradients summed over 10^4 sites lose 1e-3 in both).
+// 6 x 6 too: 36 sites, not a multiple of the 8-site blocks (the blocks' tail).
 TEST(FusedCoupling, EveryInstructionSetMatchesLibTorchAcrossSlices) {
   const std::string best = conv_kernels::instruction_set();
-  const Case tutorial{{16, 16}, {8, 8}, 3, true};
-  NormalizingFlow flow64 = make_flow(tutorial, torch::kFloat64);
-  NormalizingFlow flow32 = make_flow(tutorial, torch::kFloat32);
-  torch::manual_seed(5);
-  const torch::Tensor z = torch::randn({40, 16, 16}, torch::kFloat64);
-  for (bool reverse : {false, true}) {
-    const Evaluation truth = evaluate(flow64, CouplingKernel::Reference, z, reverse);
-    const Evaluation reference32 = evaluate(flow32, CouplingKernel::Reference, z.to(torch::kFloat32), reverse);
-    const double reference_error = max_difference(reference32, truth);
-    for (const char* set : {"generic", "avx2", "avx512"}) {
-      if (!conv_kernels::use_instruction_set(set)) continue;
-      const std::string what = std::string(set) + (reverse ? " reverse" : " forward");
-      expect_same(evaluate(flow64, CouplingKernel::Fused, z, reverse), truth, 1e-12, what + " float64");
-      const double error = max_difference(evaluate(flow32, CouplingKernel::Fused, z.to(torch::kFloat32), reverse), truth);
-      EXPECT_LT(error, 4 * reference_error + 1e-5) << what << " float32 (LibTorch float32: " << reference_error << ")";
+  for (const int64_t L : {16, 6}) {
+    const Case tutorial{{L, L}, {8, 8}, 3, true};
+    NormalizingFlow flow64 = make_flow(tutorial, torch::kFloat64);
+    NormalizingFlow flow32 = make_flow(tutorial, torch::kFloat32);
+    torch::manual_seed(5);
+    const torch::Tensor z = torch::randn({40, L, L}, torch::kFloat64);
+    for (bool reverse : {false, true}) {
+      const Evaluation truth = evaluate(flow64, CouplingKernel::Reference, z, reverse);
+      const Evaluation reference32 = evaluate(flow32, CouplingKernel::Reference, z.to(torch::kFloat32), reverse);
+      const double reference_error = max_difference(reference32, truth);
+      for (const char* set : {"generic", "avx2", "avx512"}) {
+        if (!conv_kernels::use_instruction_set(set)) continue;
+        const std::string what = std::string(set) + (reverse ? " reverse" : " forward");
+        expect_same(evaluate(flow64, CouplingKernel::Fused, z, reverse), truth, 1e-12, what + " float64");
+        const double error =
+            max_difference(evaluate(flow32, CouplingKernel::Fused, z.to(torch::kFloat32), reverse), truth);
+        EXPECT_LT(error, 4 * reference_error + 1e-5)
+            << what << " float32 (LibTorch float32: " << reference_error << ")";
+      }
+      ASSERT_TRUE(conv_kernels::use_instruction_set(best.c_str()));
     }
-    ASSERT_TRUE(conv_kernels::use_instruction_set(best.c_str()));
   }
   EXPECT_FALSE(conv_kernels::use_instruction_set("sse9"));
 }
@@ -187,6 +197,52 @@ TEST(FusedCoupling, PerSampleResultsDoNotDependOnTheBatch) {
   const FlowSample part = flow->forward(z.slice(0, 3, 5));
   EXPECT_LT(relative_difference(part.x, all.x.slice(0, 3, 5)), 1e-14);
   EXPECT_LT(relative_difference(part.log_q, all.log_q.slice(0, 3, 5)), 1e-14);
+}
+
+// The same in float32, bit for bit, on 6 x 6 (the 8-site blocks' tail):
+// every site sums in its own fixed order.
+TEST(FusedCoupling, Float32SampleResultsAreTheSameBitsInEveryBatch) {
+  NormalizingFlow flow = make_flow(Case{{6, 6}, {8, 8}, 3, true}, torch::kFloat32);
+  flow->set_coupling_kernel(CouplingKernel::Fused);
+  torch::NoGradGuard no_grad;
+  const torch::Tensor z = torch::randn({9, 6, 6}, torch::kFloat32);
+  const FlowSample all = flow->forward(z);
+  const FlowSample part = flow->forward(z.slice(0, 3, 5));
+  EXPECT_TRUE(torch::equal(part.x, all.x.slice(0, 3, 5)));
+  EXPECT_TRUE(torch::equal(part.log_q, all.log_q.slice(0, 3, 5)));
+}
+
+// Each specialised float32 convolution against plain double loops on the
+// same stencil, on every instruction set: 6 x 6 sites (not a multiple of
+// the 8-site blocks), 3 configurations. The flow-level float32 checks above
+// compare with LibTorch's own float32 error, which the x3 weights make of
+// order one, so they cannot see a wrong float32 site; this can (a tail site
+// reading another site's taps fails it).
+TEST(ConvKernels, Float32LoopsMatchDoubleSumsOnEverySite) {
+  const std::string best = conv_kernels::instruction_set();
+  const CouplingStencil stencil = CouplingStencil::build(Lattice({6, 6}), 0, 3);
+  const int64_t batch = 3, volume = 36, taps = 9;
+  torch::manual_seed(11);
+  for (const auto& [cin, cout] : std::vector<std::pair<int64_t, int64_t>>{{1, 8}, {8, 8}, {8, 16}, {8, 24}}) {
+    const torch::Tensor h = torch::randn({batch, volume, cin}, torch::kFloat64);
+    const torch::Tensor wk = torch::randn({taps * cin, cout}, torch::kFloat64);
+    const torch::Tensor bias = torch::randn({cout}, torch::kFloat64);
+    // out[b, site, o] = bias[o] + sum over taps and channels, in double.
+    const torch::Tensor gathered = h.index_select(1, stencil.neighbours.flatten()).reshape({batch, volume, taps * cin});
+    const torch::Tensor expected = torch::matmul(gathered, wk) + bias;
+    const torch::Tensor h32 = h.to(torch::kFloat32).contiguous(), wk32 = wk.to(torch::kFloat32).contiguous();
+    const torch::Tensor wo32 = wk32.t().contiguous(), bias32 = bias.to(torch::kFloat32).contiguous();
+    const conv_kernels::ConvShape shape{batch, volume, volume, taps, cin, cout, stencil.neighbours.data_ptr<int64_t>()};
+    for (const char* set : {"generic", "avx2", "avx512"}) {
+      if (!conv_kernels::use_instruction_set(set)) continue;
+      torch::Tensor out = torch::empty({batch, volume, cout}, torch::kFloat32);
+      conv_kernels::forward(shape, h32.data_ptr<float>(), wk32.data_ptr<float>(), wo32.data_ptr<float>(),
+                            bias32.data_ptr<float>(), conv_kernels::Activation::None, 0.0, out.data_ptr<float>());
+      const double error = (out.to(torch::kFloat64) - expected).abs().max().item<double>();
+      EXPECT_LT(error, 1e-4) << set << " " << cin << " -> " << cout;  // sums of 9 cin products of order 1
+    }
+  }
+  ASSERT_TRUE(conv_kernels::use_instruction_set(best.c_str()));
 }
 
 TEST(CouplingStencil, TapsAreTheCircularlyShiftedSites) {
