@@ -122,6 +122,17 @@ def sets(overrides):
     return out
 
 
+def trained_model(directory):
+    """The model a run directory's ensemble is sampled from: the held-out best, else the last."""
+    best = os.path.join(directory, "run", "model_best.pt")
+    return best if os.path.exists(best) else os.path.join(directory, "run", "model.pt")
+
+
+def slug(name):
+    """A recipe's name as a directory and --recipes name: "tutorial, same time" -> tutorial_same_time."""
+    return re.sub(r"[^a-z0-9]+", "_", name).strip("_")
+
+
 def train_and_sample(args, directory, config, overrides, walltime=None, sample_overrides=()):
     """Trains, samples 65,536 and analyses; returns the run's numbers (reused if done).
 
@@ -147,9 +158,7 @@ def train_and_sample(args, directory, config, overrides, walltime=None, sample_o
     # log lines start with their UTC time (older logs without it are read too)
     seconds = [float(s) for s in re.findall(r"^(?:\S+Z +)?trained [0-9]+ steps in ([0-9.]+) s", output, re.M)]
     steps = [int(s) for s in re.findall(r"^(?:\S+Z +)?trained ([0-9]+) steps", output, re.M)]
-    model = os.path.join(directory, "run", "model_best.pt")
-    if not os.path.exists(model):
-        model = os.path.join(directory, "run", "model.pt")
+    model = trained_model(directory)
     replaced = {o.split("=", 1)[0] for o in sample_overrides}  # a key given twice is refused
     sample = [o for o in overrides if o.split("=", 1)[0] not in replaced] + list(sample_overrides)
     code, _ = run(args, ["sample", config, "--force", "--model", model] + sets(sample),
@@ -179,10 +188,10 @@ def hmc_reference(args, problem):
     if os.path.exists(result_path):
         with open(result_path) as f:
             return json.load(f)
-    os.makedirs(directory, exist_ok=True)
     p = PROBLEMS[problem]
     if p["hmc_trajectories"] is None:
         return None
+    os.makedirs(directory, exist_ok=True)
     overrides = problem_overrides(problem) + p["hmc"] + [f"hmc.n_trajectories={p['hmc_trajectories']}",
                                                           "hmc.n_thermalization=500", "hmc.n_chains=8",
                                                           f"run.output_dir={directory}"]
@@ -220,7 +229,7 @@ def recipes(args, problem):
         rows.append(("best (from L = 8)", best,
                      lambda s: best_overrides + [f"train.seed={s}",
                                                  f"train.init_from={source_model(args, source, s)}"], None))
-        if problem == "d" and "continuous" in (args.recipes or "").split(","):  # ~1.6 h a seed: asked for only
+        if problem == "d" and "continuous" in selected_recipes(args):  # ~1.6 h a seed: asked for only
             rows.append(continuous_recipe(args, problem))
     else:
         z2_overrides = base + [f"train.steps={BUDGETS_Z2[args.budget][problem]}", "flow.equivariance=z2"]
@@ -236,7 +245,7 @@ def source_model(args, problem, seed):
         budget = BUDGETS[args.budget]
         train_and_sample(args, directory, os.path.join(ROOT, BEST),
                          problem_overrides(problem) + [f"train.steps={budget[problem]}", f"train.seed={seed}"])
-    return os.path.join(directory, "run", "model_best.pt")
+    return trained_model(directory)
 
 
 def chain_link(args, link, seed):
@@ -257,7 +266,7 @@ def chain_link(args, link, seed):
         result = train_and_sample(args, directory, os.path.join(ROOT, config), overrides,
                                   sample_overrides=sample_overrides)
         earlier_seconds += result["train_seconds"]
-        init_from = os.path.join(directory, "run", "model_best.pt")
+        init_from = trained_model(directory)
 
 
 def continuous_recipe(args, problem):
@@ -268,6 +277,15 @@ def continuous_recipe(args, problem):
         r["train_seconds"] += earlier
         return r
     return ("continuous", None, result, None)
+
+
+RECIPE_NAMES = (["tutorial", "tutorial, same time"] + [t[0] for t in TECHNIQUES]
+                + ["best + z2", "best", "best (from L = 8)", "continuous"])
+
+
+def selected_recipes(args):
+    """The --recipes names (slugs); empty for all rows."""
+    return set(args.recipes.split(",")) if args.recipes else set()
 
 
 def summarize(name, results, hmc):
@@ -309,12 +327,20 @@ def main():
     p.add_argument("--budget", choices=["small", "full"], default="small")
     p.add_argument("--problems", default="a,b,c,d")
     p.add_argument("--seeds", type=int, default=3)
-    p.add_argument("--recipes", help="only these rows (comma-separated names, e.g. continuous)")
+    p.add_argument("--recipes", help="only these rows, comma-separated, named as their directories "
+                                      "(e.g. continuous, best_from_8, tutorial_same_time)")
     p.add_argument("--ranks", type=int, default=2)
     p.add_argument("--out", default=os.path.join(ROOT, "runs", "quality"))
     p.add_argument("--flowlat", default=os.environ.get("FLOWLAT", os.path.join(ROOT, "build", "flowlat")))
     args = p.parse_args()
     args.out = os.path.abspath(args.out)
+    unknown = selected_recipes(args) - {slug(n) for n in RECIPE_NAMES}
+    if unknown:  # before anything runs or a table is overwritten
+        p.error(f"--recipes: unknown {', '.join(sorted(unknown))} (known: "
+                f"{', '.join(slug(n) for n in RECIPE_NAMES)})")
+    unknown = set(args.problems.split(",")) - set(PROBLEMS)
+    if unknown:
+        p.error(f"--problems: unknown {', '.join(sorted(unknown))} (known: {', '.join(PROBLEMS)})")
     rows = []
     start = time.time()
     for problem in args.problems.split(","):
@@ -323,7 +349,7 @@ def main():
         best_seconds = None
         for name, config, overrides, walltime_from in reversed(recipes(args, problem)):
             # reversed: the best recipe first, whose time the same-time baseline gets
-            if args.recipes and name not in args.recipes.split(","):
+            if args.recipes and slug(name) not in selected_recipes(args):
                 continue
             results = []
             for seed in range(1, seeds + 1):
@@ -332,8 +358,7 @@ def main():
                     print(f"[{time.time() - start:7.0f} s] {problem} {name} seed {seed}: "
                           f"ESS {results[-1]['ess']:.4f}", flush=True)
                     continue
-                directory = os.path.join(args.out, problem, re.sub(r"[^a-z0-9]+", "_", name).strip("_"),
-                                         f"seed{seed}")
+                directory = os.path.join(args.out, problem, slug(name), f"seed{seed}")
                 walltime = None
                 if walltime_from:
                     walltime = f"{best_seconds:.0f}"
@@ -345,8 +370,7 @@ def main():
             if name.startswith("best"):  # the same-time baseline gets the longest best variant's time
                 best_seconds = max(best_seconds or 0.0, row["train_seconds"])
             rows.append(row)
-    order = {name: i for i, name in enumerate(["tutorial", "tutorial, same time"] + [t[0] for t in TECHNIQUES]
-                                              + ["best + z2", "best", "best (from L = 8)", "continuous"])}
+    order = {name: i for i, name in enumerate(RECIPE_NAMES)}
     rows.sort(key=lambda r: (r["problem"], order.get(r["recipe"], 99)))
     table = markdown(rows)
     with open(os.path.join(args.out, "table.md"), "w") as f:
