@@ -229,7 +229,7 @@ def recipes(args, problem):
         rows.append(("best (from L = 8)", best,
                      lambda s: best_overrides + [f"train.seed={s}",
                                                  f"train.init_from={source_model(args, source, s)}"], None))
-        if problem == "d" and "continuous" in selected_recipes(args):  # ~1.6 h a seed: asked for only
+        if problem == "d" and "continuous" in selected_recipes(args):  # ~81 min a seed: asked for only
             rows.append(continuous_recipe(args, problem))
     else:
         z2_overrides = base + [f"train.steps={BUDGETS_Z2[args.budget][problem]}", "flow.equivariance=z2"]
