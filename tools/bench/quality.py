@@ -344,13 +344,15 @@ def main():
     rows = []
     start = time.time()
     for problem in args.problems.split(","):
+        # reversed: the best recipe first, whose time the same-time baseline gets
+        rows_here = [r for r in reversed(recipes(args, problem))
+                     if not args.recipes or slug(r[0]) in selected_recipes(args)]
+        if not rows_here:  # no HMC reference run for a problem without rows
+            continue
         hmc = hmc_reference(args, problem)
         seeds = args.seeds
         best_seconds = None
-        for name, config, overrides, walltime_from in reversed(recipes(args, problem)):
-            # reversed: the best recipe first, whose time the same-time baseline gets
-            if args.recipes and slug(name) not in selected_recipes(args):
-                continue
+        for name, config, overrides, walltime_from in rows_here:
             results = []
             for seed in range(1, seeds + 1):
                 if config is None:  # a row that trains its own chain
